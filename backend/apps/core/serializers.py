@@ -1,0 +1,29 @@
+from rest_framework import serializers
+
+from .models import SystemSettings
+
+
+class SystemSettingsSerializer(serializers.ModelSerializer):
+    """The SMTP password is write-only: it is never sent back, only whether one is set."""
+
+    smtp_password = serializers.CharField(
+        write_only=True, required=False, allow_blank=True, trim_whitespace=False, max_length=255
+    )
+    smtp_password_set = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SystemSettings
+        fields = [
+            "smtp_host",
+            "smtp_port",
+            "smtp_user",
+            "smtp_password",
+            "smtp_password_set",
+            "smtp_use_tls",
+            "default_from_email",
+            "updated_at",
+        ]
+        read_only_fields = ["updated_at"]
+
+    def get_smtp_password_set(self, obj) -> bool:
+        return bool(obj.smtp_password)

@@ -1,0 +1,85 @@
+"""Every API error has the shape {"detail", "errors", "error_code"}."""
+
+import pytest
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("apps.core.tests.urls")]
+
+SHAPE = {"detail", "errors", "error_code"}
+
+
+def test_validation_errors_are_per_field(client):
+    response = client.post(
+        "/api/v1/echo/",
+        {"name": "too long", "count": 0, "items": [1, "x"]},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == SHAPE
+    assert body["detail"] == "Invalid input."
+    assert body["error_code"] == "max_length"
+    assert body["errors"]["name"] == ["Ensure this field has no more than 5 characters."]
+    assert body["errors"]["count"] == ["Ensure this value is greater than or equal to 1."]
+    assert body["errors"]["items.1"] == ["A valid integer is required."]
+
+
+def test_missing_fields_are_named(client):
+    response = client.post("/api/v1/echo/", {}, content_type="application/json")
+    body = response.json()
+    assert response.status_code == 400
+    assert body["error_code"] == "required"
+    assert set(body["errors"]) == {"name", "count", "items"}
+
+
+def test_non_field_error_becomes_the_detail(client):
+    body = client.post("/api/v1/nonfield/", {}, content_type="application/json").json()
+    assert body["detail"] == "The two dates are in the wrong order."
+    assert body["errors"] == {"non_field_errors": ["The two dates are in the wrong order."]}
+
+
+def test_malformed_json_is_a_parse_error(client):
+    response = client.post("/api/v1/echo/", "{not json", content_type="application/json")
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == SHAPE and body["error_code"] == "parse_error"
+
+
+def test_authentication_required(client):
+    response = client.get("/api/v1/private/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+    assert response.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "errors": {},
+        "error_code": "not_authenticated",
+    }
+
+
+def test_method_not_allowed(client):
+    response = client.delete("/api/v1/echo/")
+    assert response.status_code == 405
+    assert response.json()["error_code"] == "method_not_allowed"
+
+
+def test_unknown_api_url_is_json_404(client):
+    response = client.get("/api/v1/does-not-exist/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found.", "errors": {}, "error_code": "not_found"}
+
+
+def test_unexpected_error_is_500_without_internals(client):
+    response = client.get("/api/v1/broken/")
+    assert response.status_code == 500
+    body = response.json()
+    assert body == {"detail": "Internal server error.", "errors": {}, "error_code": "server_error"}
+    assert b"secret internal detail" not in response.content
+
+
+def test_database_failure_is_503_without_internals(client):
+    response = client.get("/api/v1/dbdown/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    body = response.json()
+    assert body["error_code"] == "service_unavailable"
+    assert b"hunter2" not in response.content

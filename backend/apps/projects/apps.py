@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ProjectsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "apps.projects"
+    label = "projects"
+    verbose_name = "Projects and targets"

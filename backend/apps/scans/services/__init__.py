@@ -1,0 +1,1 @@
+"""Scan services: configurations and schedules, launching, execution on workers, cancelling."""
