@@ -20,14 +20,14 @@ sys.path.insert(0, str(BACKEND))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seculite_api.settings.local")
 os.environ.setdefault("SECULITE_VAR_DIR", tempfile.mkdtemp(prefix="seculite-bench-var-"))
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from apps.tools.plugins.base import ScanContext  # noqa: E402
-from apps.tools.plugins.registry import registry  # noqa: E402
-from apps.tools.runner import minimal_env  # noqa: E402
-from tests.live import (  # noqa: E402
+from apps.tools.plugins.base import ScanContext
+from apps.tools.plugins.registry import registry
+from apps.tools.runner import minimal_env
+from tests.live import (
     LiveStack,
     create_database,
     drop_database,
@@ -47,17 +47,27 @@ def direct_sequential(source: Path, work: Path) -> dict[str, float]:
         if not location.available:
             sys.exit(f"{slug} is not installed: run `make tools` ({location.reason})")
         out = work / f"direct-{slug}"
-        ctx = ScanContext(workspace=source, output_dir=out, binary=location.path,
-                          scratch_dir=out / "scratch")
+        ctx = ScanContext(
+            workspace=source, output_dir=out, binary=location.path, scratch_dir=out / "scratch"
+        )
         out.mkdir(parents=True)
         ctx.scratch.mkdir()
         command = plugin.build_command(ctx)
         env = {**minimal_env(plugin, location.path, ctx.scratch), **command.env}
         started = time.monotonic()
-        with command.output_path.open("wb") if command.stdout_is_report else \
-                open(os.devnull, "wb") as stdout:
-            subprocess.run(command.argv, cwd=command.cwd, env=env, stdout=stdout,  # noqa: S603
-                           stderr=subprocess.DEVNULL, check=False)
+        with (
+            command.output_path.open("wb")
+            if command.stdout_is_report
+            else open(os.devnull, "wb") as stdout
+        ):
+            subprocess.run(
+                command.argv,
+                cwd=command.cwd,
+                env=env,
+                stdout=stdout,
+                stderr=subprocess.DEVNULL,
+                check=False,
+            )
         times[slug] = time.monotonic() - started
         print(f"  direct {slug:15} {times[slug]:7.1f} s", flush=True)
     return times
@@ -77,15 +87,22 @@ def union_seconds(intervals: list[tuple[float, float]]) -> float:
 
 def platform(source: Path, work: Path, concurrency: int) -> tuple[float, dict]:
     postgres = {
-        "host": os.environ.get("DB_HOST", "127.0.0.1"), "port": int(os.environ.get("DB_PORT",
-                                                                                  "5432")),
-        "user": os.environ.get("DB_USER", "postgres"), "password": os.environ.get(
-            "DB_PASSWORD", ""), "dbname": "postgres",
+        "host": os.environ.get("DB_HOST", "127.0.0.1"),
+        "port": int(os.environ.get("DB_PORT", "5432")),
+        "user": os.environ.get("DB_USER", "postgres"),
+        "password": os.environ.get("DB_PASSWORD", ""),
+        "dbname": "postgres",
     }
     broker = redis_database(os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"), 11)
     database = create_database(postgres)
-    env = stack_env(tmp=work, postgres_params=postgres, database=database, broker_url=broker,
-                    SECULITE_SCAN_ROOTS=str(source), GUNICORN_WORKERS="2")
+    env = stack_env(
+        tmp=work,
+        postgres_params=postgres,
+        database=database,
+        broker_url=broker,
+        SECULITE_SCAN_ROOTS=str(source),
+        GUNICORN_WORKERS="2",
+    )
     stack = LiveStack(work, env)
     try:
         stack.migrate()
@@ -94,16 +111,25 @@ def platform(source: Path, work: Path, concurrency: int) -> tuple[float, dict]:
         stack.wait_healthy(workers=1)
         stack.sign_up("bench")
         _, project = stack.api("POST", "/api/v1/projects/", {"name": "bench"})
-        _, target = stack.api("POST", f"/api/v1/projects/{project['id']}/targets/", {
-            "name": "django", "asset_type": "git_repository", "identifier": str(source)})
+        _, target = stack.api(
+            "POST",
+            f"/api/v1/projects/{project['id']}/targets/",
+            {"name": "django", "asset_type": "git_repository", "identifier": str(source)},
+        )
         status, config = stack.api(
-            "POST", f"/api/v1/projects/{project['id']}/scanconfigurations/",
-            {"name": "bench", "target_assets": [target["id"]],
-             "tools_and_configs": [{"tool_id": t} for t in TOOLS]})
+            "POST",
+            f"/api/v1/projects/{project['id']}/scanconfigurations/",
+            {
+                "name": "bench",
+                "target_assets": [target["id"]],
+                "tools_and_configs": [{"tool_id": t} for t in TOOLS],
+            },
+        )
         assert status == 201, config
         started = time.monotonic()
         status, scan = stack.api(
-            "POST", f"/api/v1/projects/{project['id']}/scanconfigurations/{config['id']}/launch/")
+            "POST", f"/api/v1/projects/{project['id']}/scanconfigurations/{config['id']}/launch/"
+        )
         assert status == 202, scan
         scan = stack.wait_scan(scan["id"], timeout=1800)
         wall = time.monotonic() - started
@@ -115,8 +141,9 @@ def platform(source: Path, work: Path, concurrency: int) -> tuple[float, dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--concurrency", type=int, default=3,
-                        help="worker processes (one per tool by default)")
+    parser.add_argument(
+        "--concurrency", type=int, default=3, help="worker processes (one per tool by default)"
+    )
     args = parser.parse_args()
     source = Path(django.__file__).parent
     files = sum(1 for _ in source.rglob("*.py"))
@@ -135,16 +162,21 @@ def main() -> None:
     for result in scan["tool_results"]:
         start = datetime.fromisoformat(result["scanner_started_at"]).timestamp()
         intervals.append((start, start + result["scanner_seconds"]))
-        print(f"  {result['tool_id']:15} scanner {result['scanner_seconds']:7.1f} s, "
-              f"run {result['duration_seconds']:7.1f} s, {result['findings_count']} findings")
+        print(
+            f"  {result['tool_id']:15} scanner {result['scanner_seconds']:7.1f} s, "
+            f"run {result['duration_seconds']:7.1f} s, {result['findings_count']} findings"
+        )
     scanning = union_seconds(intervals)
     overhead = wall - scanning
     print()
     print(f"direct sequential wall time : {direct_total:8.1f} s")
-    print(f"platform wall time          : {wall:8.1f} s "
-          f"({scan['summary']['total']} findings stored)")
-    print(f"platform overhead           : {overhead:8.1f} s = {100 * overhead / wall:.1f}% "
-          f"of the platform's wall time (target < 10%)")
+    print(
+        f"platform wall time          : {wall:8.1f} s ({scan['summary']['total']} findings stored)"
+    )
+    print(
+        f"platform overhead           : {overhead:8.1f} s = {100 * overhead / wall:.1f}% "
+        f"of the platform's wall time (target < 10%)"
+    )
     print(f"speed-up over sequential    : {direct_total / wall:8.2f}x (target > 1)")
     ok = wall < direct_total and overhead / wall < 0.10
     print("RESULT:", "targets met" if ok else "TARGETS MISSED")

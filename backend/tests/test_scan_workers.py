@@ -27,7 +27,15 @@ DJANGO_SOURCE = Path(django.__file__).parent  # ~3,600 files: a scan that takes 
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory, postgres_params, redis_url):
+def broken_osv():
+    from tests.broken_service import broken_http_service
+
+    with broken_http_service() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, postgres_params, redis_url, broken_osv):
     for slug in ("bandit", "semgrep", "detect-secrets", "pip-audit", "hadolint"):
         require_tool(slug)
     tmp = tmp_path_factory.mktemp("live")
@@ -44,7 +52,7 @@ def live(tmp_path_factory, postgres_params, redis_url):
         SECULITE_REAPER_SECONDS="2",
         SECULITE_CANCEL_POLL_SECONDS="0.5",
         SECULITE_REDISPATCH_SECONDS="30",
-        SECULITE_PIP_AUDIT_OSV_URL="http://127.0.0.1:1/v1/query",  # down: pip-audit fails
+        SECULITE_PIP_AUDIT_OSV_URL=f"{broken_osv}/v1/query",  # answers 500: pip-audit fails
     )
     stack = LiveStack(tmp, env)
     stack.db = {**postgres_params, "dbname": database}

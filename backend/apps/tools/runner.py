@@ -390,8 +390,10 @@ def run_plugin(
         # Whatever the tool left running in its group (workers, helpers) ends with it.
         _signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
-        base.update(process_started_at=process_started,
-                    process_seconds=round(time.monotonic() - process_clock, 3))
+        base.update(
+            process_started_at=process_started,
+            process_seconds=round(time.monotonic() - process_clock, 3),
+        )
         stderr.join(timeout=5)
         if stdout is not None:
             stdout.join(timeout=5)

@@ -113,16 +113,33 @@ def test_rescan_after_inserting_lines_finds_nothing_new(
 
 
 def test_a_failing_tool_fails_the_scan_and_keeps_the_others(launch, settings):
+    from tests.broken_service import broken_http_service
+
     require_tool("bandit")
     require_tool("pip-audit")
-    settings.SECULITE_PIP_AUDIT_OSV_URL = "http://127.0.0.1:1/v1/query"  # nothing listens
-    scan, _ = launch(["bandit", "pip-audit"])
+    with broken_http_service() as url:  # reachable, but every query fails
+        settings.SECULITE_PIP_AUDIT_OSV_URL = f"{url}/v1/query"
+        scan, _ = launch(["bandit", "pip-audit"])
     scan.refresh_from_db()
     assert scan.status == "failed"
     statuses = dict(scan.tool_results.values_list("tool_id", "status"))
     assert statuses == {"bandit": "completed", "pip-audit": "failed"}
     assert "pip-audit failed" in scan.error_message
     assert Finding.objects.filter(tool_id="bandit").exists()
+
+
+def test_pip_audit_without_its_service_is_skipped(launch, settings):
+    require_tool("pip-audit")
+    settings.SECULITE_PIP_AUDIT_OSV_URL = "http://127.0.0.1:1/v1/query"  # nothing listens
+    scan, _ = launch(["pip-audit"])
+    scan.refresh_from_db()
+    result = scan.tool_results.get()
+    assert result.status == "skipped"
+    assert (
+        "unreachable" in result.error_message
+        and "SECULITE_PIP_AUDIT_OSV_URL" in result.error_message
+    )
+    assert scan.status == "completed"
 
 
 def test_a_missing_binary_is_skipped_not_a_crash(launch, monkeypatch):

@@ -27,7 +27,8 @@ def require_tool(slug: str) -> ScannerPlugin:
     passed test.
     """
     plugin = registry.get(slug)
-    location = plugin.locate()
+    # The binary only: a plugin may add conditions (pip-audit: its service), tested separately.
+    location = ScannerPlugin.locate(plugin)
     if not location.available:
         reason = f"scanner {slug} is not installed: {location.reason}"
         if REQUIRE_SERVICES:

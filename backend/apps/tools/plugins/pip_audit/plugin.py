@@ -7,8 +7,11 @@ creates a virtualenv and pip-installs into it, which fails offline (and runs set
 
 from __future__ import annotations
 
+import socket
+import time
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -16,6 +19,7 @@ from apps.tools.plugins.base import (
     FILE_TARGET_TYPES,
     Category,
     Command,
+    Location,
     NothingToScan,
     Outcome,
     ParseError,
@@ -28,6 +32,35 @@ from apps.tools.plugins.base import (
 from .parser import parse_report
 
 MAX_FILES = 50
+PROBE_SECONDS = 3.0
+PROBE_CACHE_SECONDS = 60.0
+_probe_cache: dict[str, tuple[float, str]] = {}
+
+
+def service_problem(url: str) -> str:
+    """Why the vulnerability service at `url` cannot be reached ("" when it can). A TCP connect,
+    cached for a minute: without its service pip-audit cannot judge anything."""
+    now = time.monotonic()
+    cached = _probe_cache.get(url)
+    if cached and now - cached[0] < PROBE_CACHE_SECONDS:
+        return cached[1]
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    problem = ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = f"SECULITE_PIP_AUDIT_OSV_URL={url!r} is not an http(s) URL"
+    else:
+        try:
+            with socket.create_connection((parts.hostname, port), timeout=PROBE_SECONDS):
+                pass
+        except OSError as exc:
+            problem = (
+                f"its vulnerability service {parts.scheme}://{parts.hostname}:{port} is "
+                f"unreachable ({exc.__class__.__name__}); set SECULITE_PIP_AUDIT_OSV_URL to a "
+                "reachable OSV-compatible mirror"
+            )
+    _probe_cache[url] = (now, problem)
+    return problem
 
 
 def is_requirements_file(path: Path) -> bool:
@@ -68,6 +101,15 @@ class PipAuditPlugin(ScannerPlugin):
             },
         },
     }
+
+    def locate(self) -> Location:
+        """Available only with its binary AND its vulnerability service: offline, a scan records
+        pip-audit as skipped with the reason instead of failing."""
+        location = super().locate()
+        if not location.available:
+            return location
+        problem = service_problem(settings.SECULITE_PIP_AUDIT_OSV_URL)
+        return Location(reason=f"pip-audit: {problem}") if problem else location
 
     def build_command(self, ctx: ScanContext) -> Command:
         overrides = ctx.overrides

@@ -36,10 +36,13 @@ def test_ignore_vulns_override(sample_app, tmp_path, osv):
     assert "PYSEC-2018-28" not in {f.rule_id for f in result.findings}
 
 
-def test_unreachable_service_is_a_failure(sample_app, tmp_path, settings):
+def test_a_broken_service_is_a_failure(sample_app, tmp_path, settings):
+    from tests.broken_service import broken_http_service
+
     plugin = require_tool("pip-audit")
-    settings.SECULITE_PIP_AUDIT_OSV_URL = "http://127.0.0.1:9/v1/query"
-    result = run_tool(plugin, sample_app, tmp_path)
+    with broken_http_service() as url:  # reachable, answers 500 to every query
+        settings.SECULITE_PIP_AUDIT_OSV_URL = f"{url}/v1/query"
+        result = run_tool(plugin, sample_app, tmp_path)
     assert result.status == RunStatus.FAILED
     assert result.error
 
@@ -57,3 +60,26 @@ def test_no_requirements_file_is_skipped(tmp_path, osv):
     plugin = require_tool("pip-audit")
     (tmp_path / "ws").mkdir()
     assert run_tool(plugin, tmp_path / "ws", tmp_path).status == RunStatus.SKIPPED
+
+
+def test_unreachable_service_makes_pip_audit_unavailable(settings, tmp_path):
+    """Offline, pip-audit cannot judge anything: it shows as unavailable with the reason and a
+    run is skipped, instead of failing every scan."""
+    from apps.tools.plugins.pip_audit import plugin as module
+    from apps.tools.plugins.registry import registry
+    from apps.tools.runner import RunStatus
+    from apps.tools.tests.helpers import SAMPLE_APP, require_tool, run_tool
+
+    require_tool("pip-audit")
+    module._probe_cache.clear()
+    settings.SECULITE_PIP_AUDIT_OSV_URL = "http://127.0.0.1:1/v1/query"
+    plugin = registry.get("pip-audit")
+    location = plugin.locate()
+    assert not location.available
+    assert "127.0.0.1:1 is unreachable" in location.reason
+    result = run_tool(plugin, SAMPLE_APP, tmp_path)
+    assert result.status == RunStatus.SKIPPED
+    assert "SECULITE_PIP_AUDIT_OSV_URL" in result.error
+    settings.SECULITE_PIP_AUDIT_OSV_URL = "ftp://mirror.example.org/v1/query"
+    assert "not an http(s) URL" in plugin.locate().reason
+    module._probe_cache.clear()
