@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("apps.projects.urls")),
     path("", include("apps.scans.urls")),
     path("", include("apps.tools.urls")),
+    path("", include("apps.findings.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -305,6 +305,23 @@ MATRIX: dict[tuple[str, str], Spec] = {
 }
 
 
+def _load_area_matrices() -> None:
+    """Each area may keep its rows in tests/authz/<area>.py as `MATRIX = {...}` (same Spec)."""
+    import importlib
+    import pkgutil
+
+    import tests.authz
+
+    for info in pkgutil.iter_modules(tests.authz.__path__):
+        module = importlib.import_module(f"tests.authz.{info.name}")
+        overlap = set(module.MATRIX) & set(MATRIX)
+        assert not overlap, f"routes listed twice: {sorted(overlap)}"
+        MATRIX.update(module.MATRIX)
+
+
+_load_area_matrices()
+
+
 def api_routes() -> set[tuple[str, str, str]]:
     """(route name, HTTP method, path pattern) for every endpoint under /api/v1/."""
     found = set()

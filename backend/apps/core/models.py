@@ -33,6 +33,15 @@ class SystemSettings(TimeStampedModel):
     smtp_password = models.CharField(max_length=255, blank=True)
     smtp_use_tls = models.BooleanField(default=True)
     default_from_email = models.CharField(max_length=255, blank=True)
+    # SLA: days to fix a finding, by severity (from its first sighting); 0 = no due date.
+    sla_days_critical = models.PositiveIntegerField(default=7)
+    sla_days_high = models.PositiveIntegerField(default=30)
+    sla_days_medium = models.PositiveIntegerField(default=90)
+    sla_days_low = models.PositiveIntegerField(default=120)
+    sla_days_info = models.PositiveIntegerField(default=0)
+    # Retention: raw scanner output and closed findings older than this are purged (0 = keep).
+    retention_days_raw_output = models.PositiveIntegerField(default=90)
+    retention_days_closed_findings = models.PositiveIntegerField(default=365)
 
     class Meta:
         verbose_name = verbose_name_plural = "system settings"

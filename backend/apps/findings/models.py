@@ -103,6 +103,12 @@ class Finding(TimeStampedModel):
     )
     due_date = models.DateField(null=True, blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # Risk acceptance: who, why, until when (a daily task reopens expired acceptances).
+    risk_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    risk_acceptance_justification = models.TextField(blank=True)
+    risk_acceptance_expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -110,12 +116,162 @@ class Finding(TimeStampedModel):
                 fields=["project", "target", "fingerprint"], name="unique_finding_fingerprint"
             ),
         ]
+        # One index per filter the API offers (list ordering is -severity_rank, -id).
         indexes = [
-            models.Index(fields=["project", "status", "-severity_rank"]),
+            models.Index(fields=["project", "status", "-severity_rank", "-id"]),
+            models.Index(fields=["status", "-severity_rank", "-id"]),
+            models.Index(fields=["-severity_rank", "-id"]),
             models.Index(fields=["target", "tool_id", "status"]),
+            models.Index(fields=["tool_id", "-id"]),
             models.Index(fields=["last_seen_scan"]),
             models.Index(fields=["first_seen_scan"]),
+            models.Index(fields=["resolved_at_scan"]),
+            models.Index(fields=["cwe"]),
+            models.Index(fields=["cve"]),
+            models.Index(fields=["file_path"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["due_date"]),
+            models.Index(fields=["first_seen_at"]),
+            models.Index(fields=["last_seen_at"]),
+            models.Index(fields=["risk_acceptance_expires_at"]),
         ]
 
     def __str__(self) -> str:
         return f"[{self.severity}] {self.title}"
+
+
+class FindingHistory(models.Model):
+    """One change of a finding: who, when, which field, from, to, and an optional note."""
+
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="history")
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    scan = models.ForeignKey(
+        "scans.Scan",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The scan that caused it, if any.",
+    )
+    field = models.CharField(max_length=40)
+    old_value = models.CharField(max_length=500, blank=True)
+    new_value = models.CharField(max_length=500, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["finding", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.old_value} -> {self.new_value}"
+
+
+class FindingComment(TimeStampedModel):
+    finding = models.ForeignKey(Finding, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    body = models.TextField(max_length=20000)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"comment {self.pk} on finding {self.finding_id}"
+
+
+class FindingSnapshot(models.Model):
+    """Open findings per project and severity at the end of a day, for fast trends."""
+
+    date = models.DateField()
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    open_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["date", "project", "severity"], name="unique_finding_snapshot"
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.project_id} {self.severity}: {self.open_count}"
+
+
+class ReportImport(TimeStampedModel):
+    """An uploaded report: its file, the format asked for and detected, and its scan."""
+
+    scan = models.OneToOneField(
+        "scans.Scan", on_delete=models.CASCADE, related_name="report_import"
+    )
+    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
+    target = models.ForeignKey(
+        "projects.TargetAsset", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_path = models.CharField(max_length=500, help_text="Relative to MEDIA_ROOT.")
+    original_name = models.CharField(max_length=255)
+    size_bytes = models.BigIntegerField(default=0)
+    requested_format = models.CharField(max_length=50, blank=True)
+    detected_format = models.CharField(max_length=50, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"import {self.original_name} ({self.detected_format or '?'})"
+
+
+class WebhookKind(models.TextChoices):
+    GENERIC = "generic"
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
+class ProjectWebhook(TimeStampedModel):
+    """An outgoing webhook of a project, signed with its secret (HMAC-SHA256)."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="webhooks"
+    )
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=1000)
+    kind = models.CharField(max_length=10, choices=WebhookKind.choices, default=WebhookKind.GENERIC)
+    secret = models.CharField(max_length=100)
+    events = models.JSONField(
+        default=list,
+        help_text="scan_completed, scan_failed, new_findings, finding_assigned; empty = all",
+    )
+    min_severity = models.CharField(max_length=10, choices=Severity.choices, default="high")
+    is_active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(TimeStampedModel):
+    webhook = models.ForeignKey(ProjectWebhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=10, default="pending", help_text="pending, delivered, failed"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["webhook", "-created_at"]),
+            models.Index(fields=["status", "next_attempt_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} -> {self.webhook_id} ({self.status})"

@@ -1,4 +1,5 @@
-"""Turning parsed finding records into Finding rows: bulk upserts keyed on (project, target,
+"""Turning parsed finding records into Finding rows (status changes such as reopening are the
+lifecycle's job, after the scan, not this module's): bulk upserts keyed on (project, target,
 fingerprint), so a finding seen again is updated, never duplicated, and a retried tool run
 writes nothing twice. The number of queries per batch is fixed, whatever the report size."""
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from apps.tools.plugins.base import FindingData
 
-from .models import SEVERITY_RANK, Finding, FindingStatus
+from ..models import SEVERITY_RANK, Finding, FindingStatus
 
 BATCH_SIZE = 1000
 # Columns refreshed when a known finding is seen again (first_seen_*, status, triage stay).
@@ -47,7 +48,6 @@ REFRESHED = [
 class IngestResult:
     seen: int = 0
     new: int = 0
-    reopened: int = 0
 
 
 def _clip(value: str, limit: int) -> str:
@@ -115,14 +115,9 @@ def findings_ingest(*, tool_result, records: Iterable[FindingData]) -> IngestRes
             _flush(batch)
         result.seen = len(seen_fingerprints)
         scan = tool_result.scan
-        mine = Finding.objects.filter(tool_result=tool_result, last_seen_scan=scan)
-        result.new = mine.filter(first_seen_scan=scan).count()
-        # A resolved finding seen again is reopened; false positives and accepted risks stay.
-        result.reopened = mine.filter(
-            status__in=[FindingStatus.RESOLVED, FindingStatus.AUTO_RESOLVED]
-        ).update(
-            status=FindingStatus.REOPENED, resolved_at=None, resolved_at_scan=None, updated_at=now
-        )
+        result.new = Finding.objects.filter(
+            tool_result=tool_result, last_seen_scan=scan, first_seen_scan=scan
+        ).count()
     return result
 
 

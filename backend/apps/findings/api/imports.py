@@ -1,0 +1,3 @@
+"""imports API of the findings app."""
+
+urlpatterns: list = []

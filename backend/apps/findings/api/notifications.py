@@ -1,0 +1,3 @@
+"""notifications API of the findings app."""
+
+urlpatterns: list = []

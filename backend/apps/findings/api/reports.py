@@ -1,0 +1,3 @@
+"""reports API of the findings app."""
+
+urlpatterns: list = []

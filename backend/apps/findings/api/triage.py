@@ -1,0 +1,3 @@
+"""triage API of the findings app."""
+
+urlpatterns: list = []
