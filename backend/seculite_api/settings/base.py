@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent.parent
@@ -276,6 +277,9 @@ CELERY_TASK_ROUTES = {
     "apps.scans.tasks.scan_scheduled_launch": {"queue": "default", "routing_key": "default"},
     "apps.scans.tasks.scans_reap_stale": {"queue": "default", "routing_key": "default"},
     "apps.scans.tasks.*": {"queue": "scans", "routing_key": "scans"},
+    # Report imports parse and ingest big files: scan work. Other findings jobs are light.
+    "apps.findings.jobs.imports.*": {"queue": "scans", "routing_key": "scans"},
+    "apps.findings.jobs.*": {"queue": "default", "routing_key": "default"},
     "apps.tools.tasks.*": {"queue": "scans", "routing_key": "scans"},
 }
 # A worker that dies mid-task must not lose it: acknowledge after the task ran, requeue when the
@@ -295,6 +299,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.beat_heartbeat",
         "schedule": env.float("SECULITE_BEAT_HEARTBEAT_SECONDS", default=30.0),
         "options": {"queue": "default", "expires": 60},
+    },
+    "seculite-reopen-expired-risk-acceptances": {
+        "task": "apps.findings.jobs.lifecycle.findings_reopen_expired_acceptances",
+        "schedule": crontab(minute=15, hour=0),
+        "options": {"queue": "default"},
+    },
+    "seculite-findings-snapshot": {
+        "task": "apps.findings.jobs.reports.findings_snapshot",
+        "schedule": crontab(minute=5),  # hourly: today's row stays fresh, yesterday's is final
+        "options": {"queue": "default"},
+    },
+    "seculite-webhook-retries": {
+        "task": "apps.findings.jobs.notifications.webhook_deliveries_retry",
+        "schedule": 60.0,
+        "options": {"queue": "default", "expires": 60},
+    },
+    "seculite-retention": {
+        "task": "apps.findings.jobs.retention.retention_purge",
+        "schedule": crontab(minute=30, hour=3),
+        "options": {"queue": "default"},
     },
     "seculite-scans-reaper": {
         "task": "apps.scans.tasks.scans_reap_stale",

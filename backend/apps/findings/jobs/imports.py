@@ -1,0 +1,1 @@
+"""Celery tasks: imports (see apps/findings/services/)."""

@@ -1,0 +1,1 @@
+"""Celery tasks: lifecycle (see apps/findings/services/)."""

@@ -1,0 +1,1 @@
+"""Celery tasks: notifications (see apps/findings/services/)."""

@@ -1,0 +1,1 @@
+"""Celery tasks: reports (see apps/findings/services/)."""

@@ -1,0 +1,1 @@
+"""Celery tasks: retention (see apps/findings/services/)."""
