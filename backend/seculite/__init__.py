@@ -1,0 +1,1 @@
+"""SecuLite's command line: `python -m seculite scan PATH` (see seculite.cli)."""
