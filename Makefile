@@ -19,7 +19,7 @@ export npm_config_fund := false
 export npm_config_audit := false
 
 .PHONY: help dev test install backend frontend frontend-build tools tools-lint lint format \
-	test-backend test-frontend bench-scan clean
+	test-backend test-frontend bench-scan bench-import clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -63,7 +63,15 @@ lint: backend frontend ## ruff (lint + format check) on the backend, ESLint + Pr
 format: backend ## Format the backend with ruff
 	cd backend && $(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
-test-frontend: frontend ## Vitest unit tests of the SPA
+api: backend frontend ## Regenerate the SPA's API types from the backend's OpenAPI schema
+	cd backend && DJANGO_SETTINGS_MODULE=seculite_api.settings.test $(PY) manage.py spectacular \
+		--format openapi-json --file $(CURDIR)/frontend/src/api/openapi.json
+	cd frontend && npm run gen:api
+
+test-frontend: backend frontend ## The API types match the backend's schema; Vitest unit tests
+	cd backend && DJANGO_SETTINGS_MODULE=seculite_api.settings.test $(PY) manage.py spectacular \
+		--format openapi-json --file $(CURDIR)/.tools/openapi.json
+	cd frontend && npm run check:api -- $(CURDIR)/.tools/openapi.json
 	cd frontend && npm run test:unit
 
 test-backend: backend ## pytest (services used when DB_* / CELERY_BROKER_URL are set)
@@ -71,6 +79,9 @@ test-backend: backend ## pytest (services used when DB_* / CELERY_BROKER_URL are
 
 bench-scan: install tools ## Benchmark: Django's source through the platform vs. the tools run directly
 	cd backend && $(PY) bench/bench_scan.py
+
+bench-import: install ## Benchmark: Bandit reports of 10,000 and 100,000 findings imported, reimported, 50% overlap
+	cd backend && $(PY) bench/bench_import.py
 
 clean: ## Remove installed environments, builds and the embedded database
 	rm -rf $(TOOLS) backend/.venv backend/var frontend/node_modules frontend/dist

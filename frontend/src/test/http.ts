@@ -43,3 +43,32 @@ export const BROKER_DOWN = {
   errors: { broker: ['The Celery broker did not answer.'] },
   error_code: 'service_unavailable',
 }
+
+/** Remove every cookie of the jsdom document (tests share one document). */
+export function clearCookies(): void {
+  for (const part of document.cookie.split(';')) {
+    const name = part.split('=')[0]?.trim()
+    if (name) document.cookie = `${name}=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/`
+  }
+}
+
+/** The headers a mocked fetch call was given, as a plain record. */
+export function headersOf(call: unknown[]): Record<string, string> {
+  const init = call[1] as RequestInit | undefined
+  return { ...((init?.headers as Record<string, string> | undefined) ?? {}) }
+}
+
+export const USER = {
+  id: 1,
+  username: 'dana',
+  email: 'dana@example.org',
+  first_name: '',
+  last_name: '',
+  is_staff: false,
+  date_joined: '2025-01-01T00:00:00Z',
+}
+
+/** The URL of the n-th call of a mocked fetch. */
+export function urlOf(fetchMock: { mock: { calls: unknown[][] } }, n: number): string {
+  return String(fetchMock.mock.calls[n]?.[0])
+}
