@@ -17,6 +17,7 @@ export POETRY_NO_INTERACTION := 1
 export npm_config_update_notifier := false
 export npm_config_fund := false
 export npm_config_audit := false
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: help dev test install backend frontend frontend-build tools tools-lint lint format \
 	test-backend test-frontend bench-scan bench-import clean
@@ -63,13 +64,17 @@ lint: backend frontend ## ruff (lint + format check) on the backend, ESLint + Pr
 format: backend ## Format the backend with ruff
 	cd backend && $(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
+# The schema is generated on the embedded database whatever DB_* says: field limits differ per
+# database backend, and the committed types must not depend on where they were generated.
 api: backend frontend ## Regenerate the SPA's API types from the backend's OpenAPI schema
-	cd backend && DJANGO_SETTINGS_MODULE=seculite_api.settings.test $(PY) manage.py spectacular \
+	cd backend && env -u DB_ENGINE -u DB_NAME DJANGO_SETTINGS_MODULE=seculite_api.settings.test \
+		$(PY) manage.py spectacular \
 		--format openapi-json --file $(CURDIR)/frontend/src/api/openapi.json
 	cd frontend && npm run gen:api
 
 test-frontend: backend frontend ## The API types match the backend's schema; Vitest unit tests
-	cd backend && DJANGO_SETTINGS_MODULE=seculite_api.settings.test $(PY) manage.py spectacular \
+	cd backend && env -u DB_ENGINE -u DB_NAME DJANGO_SETTINGS_MODULE=seculite_api.settings.test \
+		$(PY) manage.py spectacular \
 		--format openapi-json --file $(CURDIR)/.tools/openapi.json
 	cd frontend && npm run check:api -- $(CURDIR)/.tools/openapi.json
 	cd frontend && npm run test:unit
@@ -82,6 +87,9 @@ bench-scan: install tools ## Benchmark: Django's source through the platform vs.
 
 bench-import: install ## Benchmark: Bandit reports of 10,000 and 100,000 findings imported, reimported, 50% overlap
 	cd backend && $(PY) bench/bench_import.py
+
+bench-api: install ## Benchmark: API latency with 1,000,000 findings on PostgreSQL
+	cd backend && $(PY) bench/bench_api.py
 
 clean: ## Remove installed environments, builds and the embedded database
 	rm -rf $(TOOLS) backend/.venv backend/var frontend/node_modules frontend/dist

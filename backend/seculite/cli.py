@@ -43,9 +43,11 @@ EXIT_CODES_HELP = """\
 exit codes:
   0    no finding at or above --fail-on (or no --fail-on), and every tool ran
   1    a finding at or above --fail-on exists (wins over 3)
-  2    usage error: bad option, PATH not a directory, unknown tool, output folder missing
-  3    a tool failed or timed out, a tool named in --tools is not installed, or the scan
-       could not run at all (errors on stderr; the other tools' findings are still reported)
+  2    usage error: bad option, PATH not a directory, unknown tool, output folder missing,
+       --upload without --project or without $SECULITE_API_KEY
+  3    a tool failed or timed out, a tool named in --tools is not installed, the scan
+       could not run at all, or --upload failed (errors on stderr; the other tools'
+       findings are still reported)
   130  interrupted (Ctrl-C or SIGTERM); running scanners are stopped
 """
 
@@ -53,7 +55,11 @@ SCAN_EXAMPLES = """\
 examples:
   python -m seculite scan . --fail-on high
   python -m seculite scan src --tools bandit,semgrep --format sarif --output seculite.sarif
+  SECULITE_API_KEY=slk_... python -m seculite scan . --upload https://seculite.example.org \\
+      --project 12
 """
+#: The environment variable holding the API key that --upload sends.
+API_KEY_ENV = "SECULITE_API_KEY"
 
 
 class UsageError(Exception):
@@ -119,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_float,
         metavar="SECONDS",
         help="time limit of each tool (default: SECULITE_TOOL_TIMEOUT, 1800)",
+    )
+    scan.add_argument(
+        "--upload",
+        metavar="URL",
+        help="also send the report to this SecuLite server (its base URL) as an import of "
+        f"--project, with the API key in ${API_KEY_ENV}",
+    )
+    scan.add_argument(
+        "--project",
+        type=_positive_int,
+        metavar="ID",
+        help="the project that --upload imports into",
     )
     scan.add_argument(
         "--jobs",
@@ -208,6 +226,16 @@ def scan_command(args: argparse.Namespace) -> int:
         if not output.parent.is_dir():
             raise UsageError(f"--output folder {str(output.parent)!r} does not exist")
 
+    api_key = ""
+    if args.upload or args.project:
+        if not (args.upload and args.project):
+            raise UsageError("--upload and --project go together")
+        if not args.upload.startswith(("http://", "https://")):
+            raise UsageError(f"--upload {args.upload!r} is not an http(s) URL")
+        api_key = os.environ.get(API_KEY_ENV, "").strip()
+        if not api_key:
+            raise UsageError(f"--upload needs an API key in ${API_KEY_ENV}")
+
     setup_django()
     plugins, requested = select_plugins(args.tools)
     if not plugins:
@@ -251,7 +279,98 @@ def scan_command(args: argparse.Namespace) -> int:
             write_table(report, stream)
     if args.format != "table" or output is not None:
         print(f"seculite scan: {report.summary_line()}", file=sys.stderr)
+    if args.upload:
+        try:
+            scan = upload_report(report, args.upload, args.project, api_key)
+        except UploadError as exc:
+            print(f"seculite scan: upload failed: {exc}", file=sys.stderr)
+            return code if code == EXIT_FINDINGS else EXIT_TOOL_ERROR
+        print(
+            f"seculite scan: uploaded to project {args.project}: import scan {scan.get('id')} "
+            f"({scan.get('status')})",
+            file=sys.stderr,
+        )
     return code
+
+
+# --- uploading ------------------------------------------------------------------------------------
+
+
+class UploadError(Exception):
+    """The server refused the report or could not be reached."""
+
+
+def import_url(base: str, project: int) -> str:
+    """`https://host[/prefix]` (with or without /api/v1) -> the project's imports endpoint."""
+    base = base.rstrip("/")
+    base = base.removesuffix("/api/v1")
+    return f"{base}/api/v1/projects/{project}/imports/"
+
+
+def upload_report(report: Report, base_url: str, project: int, api_key: str) -> dict:
+    """Send the report as SARIF (one run per tool, SecuLite's fingerprints kept) to the
+    server's import endpoint, streamed from a temporary file; returns the import's scan."""
+    import http.client
+    import ssl
+    import uuid
+    from urllib.parse import urlsplit
+
+    url = urlsplit(import_url(base_url, project))
+    with tempfile.TemporaryFile() as sarif:
+        text = _TextSink(sarif)
+        write_sarif_report(report, text)
+        size = sarif.tell()
+        sarif.seek(0)
+        boundary = uuid.uuid4().hex
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="format"\r\n\r\nsarif\r\n'
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+            f'filename="seculite-{report.root.name or "scan"}.sarif"\r\n'
+            "Content-Type: application/sarif+json\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        if url.scheme == "https":
+            connection = http.client.HTTPSConnection(
+                url.netloc, timeout=300, context=ssl.create_default_context()
+            )
+        else:
+            connection = http.client.HTTPConnection(url.netloc, timeout=300)
+        try:
+            connection.putrequest("POST", url.path)
+            connection.putheader("Authorization", f"Token {api_key}")
+            connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+            connection.putheader("Content-Length", str(len(head) + size + len(tail)))
+            connection.putheader("Accept", "application/json")
+            connection.endheaders()
+            connection.send(head)
+            while chunk := sarif.read(1 << 20):
+                connection.send(chunk)
+            connection.send(tail)
+            response = connection.getresponse()
+            raw = response.read()
+        except OSError as exc:
+            raise UploadError(f"{url.netloc}: {exc}") from None
+        finally:
+            connection.close()
+    try:
+        body = json.loads(raw) if raw else {}
+    except ValueError:
+        body = {"detail": raw[:200].decode("utf-8", "replace")}
+    if response.status != 202:
+        detail = body.get("detail") if isinstance(body, dict) else None
+        raise UploadError(f"HTTP {response.status}: {detail or 'no detail'}")
+    return body
+
+
+class _TextSink:
+    """A text stream over a binary file (UTF-8), for write_sarif."""
+
+    def __init__(self, binary):
+        self.binary = binary
+
+    def write(self, text: str) -> int:
+        self.binary.write(text.encode("utf-8", "replace"))
+        return len(text)
 
 
 def select_plugins(tools: list[str] | None) -> tuple[list[ScannerPlugin], bool]:
@@ -548,6 +667,11 @@ def _open_output(output: Path | None) -> Iterator[IO[str]]:
             stream.reconfigure(encoding="utf-8", errors="replace")
         yield stream
         stream.flush()
+        return
+    if output.exists() and not output.is_file():
+        # A device or a pipe (/dev/null, /dev/stdout, a FIFO): write to it, never replace it.
+        with output.open("w", encoding="utf-8", errors="replace", newline="\n") as stream:
+            yield stream
         return
     fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
     tmp = Path(tmp_name)

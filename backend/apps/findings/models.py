@@ -71,6 +71,10 @@ class Finding(TimeStampedModel):
     severity = models.CharField(max_length=10, choices=Severity.choices)
     severity_rank = models.PositiveSmallIntegerField()
     severity_override = models.CharField(max_length=10, choices=Severity.choices, blank=True)
+    # The effective severity (override, else the scanner's) as the lifecycle last reconciled it:
+    # SLA due dates and severity history follow it, and `severity_rank` is its rank. Empty for
+    # a finding that ingestion just created, until its scan's lifecycle pass.
+    effective_severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
     confidence = models.CharField(max_length=10, blank=True)
     rule_id = models.CharField(max_length=300, blank=True)
     cwe = models.PositiveIntegerField(null=True, blank=True)
@@ -130,10 +134,16 @@ class Finding(TimeStampedModel):
             models.Index(fields=["cve"]),
             models.Index(fields=["file_path"]),
             models.Index(fields=["assignee", "status"]),
-            models.Index(fields=["due_date"]),
-            models.Index(fields=["first_seen_at"]),
-            models.Index(fields=["last_seen_at"]),
+            models.Index(fields=["due_date", "id"]),  # filters, and keyset ordering
+            models.Index(fields=["first_seen_at", "id"]),  # filters, and keyset ordering
+            models.Index(fields=["last_seen_at", "id"]),  # filters, and keyset ordering
             models.Index(fields=["risk_acceptance_expires_at"]),
+            # Mean time to remediate over a window of resolution dates (dashboards).
+            models.Index(
+                fields=["resolved_at"],
+                condition=models.Q(resolved_at__isnull=False),
+                name="finding_resolved_at_idx",
+            ),
         ]
 
     def __str__(self) -> str:

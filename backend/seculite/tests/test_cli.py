@@ -417,3 +417,20 @@ def test_a_tool_that_does_not_scan_directories_is_a_usage_error(tmp_path, capsys
     assert service_tools, "expected service scanners (nmap, wapiti, sslyze) in the registry"
     assert cli.main(["scan", str(tmp_path), "--tools", f"bandit,{service_tools[0]}"]) == 2
     assert f"{service_tools[0]} cannot scan a directory" in capsys.readouterr().err
+
+
+def test_output_to_a_device_writes_to_it_and_never_replaces_it(tmp_path):
+    """`--output /dev/null` must not swap the device for a regular file (as root it could)."""
+    import stat
+
+    from seculite.cli import _open_output
+
+    before = os.stat("/dev/null")
+    with _open_output(Path("/dev/null")) as stream:
+        stream.write("report")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
+    target = tmp_path / "out.json"
+    with _open_output(target) as stream:
+        stream.write("{}")
+    assert target.read_text() == "{}"

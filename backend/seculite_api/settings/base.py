@@ -229,6 +229,7 @@ SPECTACULAR_SETTINGS = {
         "ScanStatusEnum": "apps.scans.models.ScanStatus",
         "ToolResultStatusEnum": "apps.scans.models.ToolResultStatus",
         "FindingStatusEnum": "apps.findings.models.FindingStatus",
+        "SeverityEnum": "apps.findings.models.Severity",
     },
 }
 
@@ -312,7 +313,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "seculite-webhook-retries": {
         "task": "apps.findings.jobs.notifications.webhook_deliveries_retry",
-        "schedule": 60.0,
+        "schedule": env.float("SECULITE_WEBHOOK_RETRY_BEAT_SECONDS", default=60.0),
         "options": {"queue": "default", "expires": 60},
     },
     "seculite-retention": {
@@ -368,6 +369,10 @@ SECULITE_ALLOWED_PRIVATE_TARGETS = env.list("SECULITE_ALLOWED_PRIVATE_TARGETS", 
 # file:// Git URLs are refused unless enabled.
 SECULITE_ALLOW_FILE_GIT_URLS = env.bool("SECULITE_ALLOW_FILE_GIT_URLS", default=False)
 
+# --- Findings -------------------------------------------------------------------------------------
+# A risk acceptance expires after at most this many days (and by default after exactly this).
+SECULITE_RISK_ACCEPTANCE_MAX_DAYS = env.int("SECULITE_RISK_ACCEPTANCE_MAX_DAYS", default=365)
+
 # --- Scan execution ---------------------------------------------------------------------------
 # Where workers clone repositories for a scan (removed when the scan finishes).
 SECULITE_WORKSPACE_DIR = Path(
@@ -395,6 +400,13 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="SecuLite <seculite@localhost>")
+
+# --- Outgoing webhooks (notifications) ---------------------------------------------------------
+# Seconds to wait for a receiver; attempts in all; the first retry delay (doubled after each
+# failure).
+SECULITE_WEBHOOK_TIMEOUT = env.int("SECULITE_WEBHOOK_TIMEOUT", default=10)
+SECULITE_WEBHOOK_MAX_ATTEMPTS = env.int("SECULITE_WEBHOOK_MAX_ATTEMPTS", default=6)
+SECULITE_WEBHOOK_RETRY_SECONDS = env.int("SECULITE_WEBHOOK_RETRY_SECONDS", default=60)
 
 # --- Logging -----------------------------------------------------------------------------------
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import { jsonResponse, mockFetch } from '@/test/http'
 
-import { ApiError, apiGet, apiUrl, parseApiError, toApiError } from './client'
+import { ApiError, apiGet, apiPost, apiUrl, parseApiError, toApiError } from './client'
 
 describe('parseApiError', () => {
   it('reads the API error shape into typed fields', () => {
@@ -127,5 +127,20 @@ describe('apiGet', () => {
       status: 0,
       errorCode: 'network_error',
     })
+  })
+})
+
+describe('apiPost with FormData', () => {
+  it('sends multipart as it is, with the CSRF token and without a JSON content type', async () => {
+    document.cookie = 'csrftoken=multi; path=/'
+    const fetchMock = mockFetch(() => jsonResponse(202, { id: 1 }))
+    const form = new FormData()
+    form.append('file', new File(['x'], 'x.json'))
+    await apiPost('/projects/2/imports/', form)
+    const init = (fetchMock.mock.calls[0] as unknown as [string, RequestInit])[1]
+    expect(init.body).toBe(form)
+    const headers = init.headers as Record<string, string>
+    expect(headers['X-CSRFToken']).toBe('multi')
+    expect(headers['Content-Type']).toBeUndefined()
   })
 })

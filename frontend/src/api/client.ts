@@ -206,7 +206,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'
 
 export interface ApiRequestOptions extends RequestOptions {
   query?: Query
-  /** Sent as JSON. */
+  /** Sent as JSON; a `FormData` goes as multipart/form-data (the browser sets the boundary). */
   body?: unknown
 }
 
@@ -217,15 +217,19 @@ async function send(
   csrfToken: string | null,
 ): Promise<unknown> {
   const headers: Record<string, string> = { Accept: 'application/json' }
-  if (options.body !== undefined) headers['Content-Type'] = 'application/json'
+  const multipart = typeof FormData !== 'undefined' && options.body instanceof FormData
+  if (options.body !== undefined && !multipart) headers['Content-Type'] = 'application/json'
   if (csrfToken) headers[CSRF_HEADER] = csrfToken
+  let payload: BodyInit | undefined
+  if (multipart) payload = options.body as FormData
+  else if (options.body !== undefined) payload = JSON.stringify(options.body)
   let response: Response
   try {
     response = await fetch(`${apiUrl(path)}${toQueryString(options.query)}`, {
       method,
       credentials: 'same-origin',
       headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      body: payload,
       signal: options.signal,
     })
   } catch (error) {

@@ -204,6 +204,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dashboard/summary/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Open findings by severity and status, SLA breaches, MTTR, top projects by risk (score =
+         *     10 x critical + 5 x high + 2 x medium + 1 x low open findings), recent scans, and the
+         *     caller's assigned findings; all projects of the caller, or one (`project_id`).
+         */
+        get: operations["dashboard_summary_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dashboard/trend/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Open findings by severity for each day of the range (snapshots; today live). */
+        get: operations["dashboard_trend_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/findings/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["findings_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/findings/{finding_pk}/comments/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A finding's comments, oldest first; members and above write them. */
+        get: operations["findings_comments_list"];
+        put?: never;
+        /** @description A finding's comments, oldest first; members and above write them. */
+        post: operations["findings_comments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/findings/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["findings_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch: operations["findings_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/findings/bulk_update/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Change many findings at once, by ids or by the list's filters (findings of the
+         *     organizations where the caller may triage). Ids not found, findings the caller may only
+         *     read and refused transitions are listed in `failed`; the others are changed.
+         */
+        post: operations["findings_bulk_update_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/findings/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The findings the list shows for the same filters, in every project of the caller. */
+        get: operations["findings_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health/": {
         parameters: {
             query?: never;
@@ -405,6 +531,57 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["projects_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The findings of a project, optionally narrowed by the list's filters. */
+        get: operations["projects_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id}/posture/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["projects_posture_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_pk}/imports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Imports of a project: list them, or upload a report (member and above). */
+        get: operations["projects_imports_list"];
+        put?: never;
+        /** @description Imports of a project: list them, or upload a report (member and above). */
+        post: operations["projects_imports_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/projects/{project_pk}/scanconfigurations/": {
@@ -635,6 +812,142 @@ export interface paths {
         patch: operations["projects_targets_partial_update"];
         trace?: never;
     };
+    "/api/v1/projects/{project_pk}/webhooks/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        get: operations["projects_webhooks_list"];
+        put?: never;
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        post: operations["projects_webhooks_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_pk}/webhooks/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        get: operations["projects_webhooks_retrieve"];
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        put: operations["projects_webhooks_update"];
+        post?: never;
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        delete: operations["projects_webhooks_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        patch: operations["projects_webhooks_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/projects/{project_pk}/webhooks/{id}/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        get: operations["projects_webhooks_deliveries_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_pk}/webhooks/{id}/deliveries/{delivery_pk}/redeliver/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        post: operations["projects_webhooks_deliveries_redeliver_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_pk}/webhooks/{id}/ping/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        post: operations["projects_webhooks_ping_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{project_pk}/webhooks/{id}/rotate-secret/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Under projects/{project_pk}/: the project must be one of the caller's (else 404);
+         *     reading needs any role, writing needs member or above (auditors read only).
+         */
+        post: operations["projects_webhooks_rotate_secret_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/scans/": {
         parameters: {
             query?: never;
@@ -677,6 +990,55 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["scans_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scans/{id}/compare/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["scans_compare_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scans/{id}/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The findings present in a scan, optionally narrowed by the list's filters. */
+        get: operations["scans_export_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scans/{id}/report/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["scans_report_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -829,6 +1191,20 @@ export interface components {
          * @enum {string}
          */
         AssetTypeEnum: "git_repository" | "url" | "docker_image" | "ip_address" | "domain_name" | "file_upload";
+        Assigned: {
+            open: number;
+            by_severity: components["schemas"]["SeverityCounts"];
+            items: components["schemas"]["AssignedItem"][];
+        };
+        AssignedItem: {
+            id: number;
+            title: string;
+            severity: components["schemas"]["SeverityEnum"];
+            status: components["schemas"]["FindingStatusEnum"];
+            project_id: number;
+            /** Format: date */
+            due_date: string | null;
+        };
         AuditEvent: {
             readonly id: number;
             /** Format: date-time */
@@ -841,6 +1217,54 @@ export interface components {
             readonly ip_address: string | null;
             readonly user_agent: string;
             readonly details: unknown;
+        };
+        /** @enum {unknown} */
+        BlankEnum: "";
+        CompareItem: {
+            id: number;
+            title: string;
+            severity: components["schemas"]["SeverityEnum"];
+            status: components["schemas"]["FindingStatusEnum"];
+            tool_id: string;
+            target_id: number;
+            fingerprint: string;
+            file_path: string;
+            line_start: number | null;
+            url: string;
+            package_name: string;
+        };
+        CompareSet: {
+            count: number;
+            by_severity: components["schemas"]["SeverityCounts"];
+            items: components["schemas"]["CompareItem"][];
+        };
+        DashboardSummary: {
+            /** Format: date-time */
+            generated_at: string;
+            project_id: number | null;
+            open: number;
+            open_by_severity: components["schemas"]["SeverityCounts"];
+            open_by_status: components["schemas"]["OpenStatusCounts"];
+            /** @description Open findings whose due date has passed. */
+            sla_breaches: components["schemas"]["SlaBreaches"];
+            /** @description Mean days from first sighting to resolution. */
+            mttr: components["schemas"]["Mttr"];
+            top_projects: components["schemas"]["TopProject"][];
+            risk_weights: {
+                [key: string]: number;
+            };
+            recent_scans: components["schemas"]["ScanBrief"][];
+            assigned_to_me: components["schemas"]["Assigned"];
+        };
+        DashboardTrend: {
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            project_id: number | null;
+            /** Format: date */
+            snapshots_since: string | null;
+            points: components["schemas"]["TrendPoint"][];
         };
         Detail: {
             detail: string;
@@ -867,6 +1291,218 @@ export interface components {
          * @enum {string}
          */
         EventTypeEnum: "login_succeeded" | "login_failed" | "login_locked_out" | "logout" | "registered" | "api_key_created" | "api_key_rotated" | "api_key_revoked" | "password_changed" | "password_reset_requested" | "password_reset" | "role_changed" | "member_invited" | "member_added" | "member_removed" | "member_left" | "user_activated" | "user_deactivated";
+        /**
+         * @description * `scan_completed` - scan_completed
+         *     * `scan_failed` - scan_failed
+         *     * `new_findings` - new_findings
+         *     * `finding_assigned` - finding_assigned
+         * @enum {string}
+         */
+        EventsEnum: "scan_completed" | "scan_failed" | "new_findings" | "finding_assigned";
+        FindingBulkFailure: {
+            id: number;
+            errors: {
+                [key: string]: string[];
+            };
+        };
+        FindingBulkResult: {
+            updated: number;
+            failed: components["schemas"]["FindingBulkFailure"][];
+        };
+        FindingBulkUpdate: {
+            ids?: number[];
+            /** @description The list's query parameters (project_id, status, severity, ...), at least one. */
+            filter?: {
+                [key: string]: unknown;
+            };
+            changes: components["schemas"]["FindingTriage"];
+        };
+        FindingComment: {
+            readonly id: number;
+            readonly author: components["schemas"]["UserRef"] | null;
+            body: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        FindingDetail: {
+            readonly id: number;
+            readonly project_id: number;
+            readonly target_id: number;
+            readonly tool_id: string;
+            readonly title: string;
+            /** @description The effective severity: the analyst's override, else the scanner's. */
+            readonly severity: components["schemas"]["SeverityEnum"];
+            readonly scanner_severity: string;
+            readonly severity_override: components["schemas"]["SeverityEnum"];
+            readonly status: components["schemas"]["FindingStatusEnum"];
+            readonly rule_id: string;
+            readonly cwe: number | null;
+            readonly cve: string;
+            readonly file_path: string;
+            readonly line_start: number | null;
+            readonly line_end: number | null;
+            readonly url: string;
+            readonly package_name: string;
+            readonly package_version: string;
+            readonly assignee: components["schemas"]["UserRef"] | null;
+            /** Format: date */
+            readonly due_date: string | null;
+            readonly overdue: boolean;
+            readonly tags: string[];
+            /** Format: date-time */
+            readonly first_seen_at: string;
+            /** Format: date-time */
+            readonly last_seen_at: string;
+            /** Format: date-time */
+            readonly resolved_at: string | null;
+            readonly first_seen_scan_id: number | null;
+            readonly last_seen_scan_id: number | null;
+            readonly resolved_at_scan_id: number | null;
+            readonly project_name: string;
+            readonly target_name: string;
+            readonly tool_result_id: number | null;
+            readonly description: string;
+            readonly confidence: string;
+            /** Format: double */
+            readonly epss: number | null;
+            readonly parameter: string;
+            readonly fixed_version: string;
+            readonly code_snippet: string;
+            readonly remediation: string;
+            readonly references: unknown;
+            readonly extra: unknown;
+            readonly fingerprint: string;
+            readonly risk_accepted_by: components["schemas"]["UserRef"] | null;
+            readonly risk_acceptance_justification: string;
+            /** Format: date-time */
+            readonly risk_acceptance_expires_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            /** @description The latest 100 changes, newest first. */
+            readonly history: components["schemas"]["FindingHistory"][];
+            /** @description The latest 100 comments, newest first (comments/ pages through all). */
+            readonly comments: components["schemas"]["FindingComment"][];
+        };
+        FindingHistory: {
+            readonly id: number;
+            /** Format: date-time */
+            readonly created_at: string;
+            readonly actor: components["schemas"]["UserRef"] | null;
+            readonly scan_id: number | null;
+            readonly field: string;
+            readonly old_value: string;
+            readonly new_value: string;
+            readonly note: string;
+        };
+        FindingList: {
+            readonly id: number;
+            readonly project_id: number;
+            readonly target_id: number;
+            readonly tool_id: string;
+            readonly title: string;
+            /** @description The effective severity: the analyst's override, else the scanner's. */
+            readonly severity: components["schemas"]["SeverityEnum"];
+            readonly scanner_severity: string;
+            readonly severity_override: components["schemas"]["SeverityEnum"];
+            readonly status: components["schemas"]["FindingStatusEnum"];
+            readonly rule_id: string;
+            readonly cwe: number | null;
+            readonly cve: string;
+            readonly file_path: string;
+            readonly line_start: number | null;
+            readonly line_end: number | null;
+            readonly url: string;
+            readonly package_name: string;
+            readonly package_version: string;
+            readonly assignee: components["schemas"]["UserRef"] | null;
+            /** Format: date */
+            readonly due_date: string | null;
+            readonly overdue: boolean;
+            readonly tags: string[];
+            /** Format: date-time */
+            readonly first_seen_at: string;
+            /** Format: date-time */
+            readonly last_seen_at: string;
+            /** Format: date-time */
+            readonly resolved_at: string | null;
+            readonly first_seen_scan_id: number | null;
+            readonly last_seen_scan_id: number | null;
+            readonly resolved_at_scan_id: number | null;
+        };
+        /**
+         * @description * `new` - New
+         *     * `confirmed` - Confirmed
+         *     * `in_progress` - In Progress
+         *     * `false_positive` - False Positive
+         *     * `risk_accepted` - Risk Accepted
+         *     * `resolved` - Resolved
+         *     * `auto_resolved` - Auto Resolved
+         *     * `reopened` - Reopened
+         * @enum {string}
+         */
+        FindingStatusEnum: "new" | "confirmed" | "in_progress" | "false_positive" | "risk_accepted" | "resolved" | "auto_resolved" | "reopened";
+        /** @description What triage may change; a note goes on the history rows of this change. */
+        FindingTriage: {
+            status?: components["schemas"]["FindingTriageStatusEnum"];
+            /**
+             * @description Empty or null returns to the scanner's severity.
+             *
+             *     * `critical` - Critical
+             *     * `high` - High
+             *     * `medium` - Medium
+             *     * `low` - Low
+             *     * `info` - Info
+             */
+            severity_override?: (components["schemas"]["SeverityEnum"] | components["schemas"]["BlankEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description A member of the finding's organization; null unassigns. */
+            assignee_id?: number | null;
+            /** Format: date */
+            due_date?: string | null;
+            /** @description Replaces the tags; lower-case letters, digits and . _ : / + - */
+            tags?: string[];
+            risk_acceptance_justification?: string;
+            /**
+             * Format: date-time
+             * @description Defaults to (and may not exceed) SECULITE_RISK_ACCEPTANCE_MAX_DAYS ahead.
+             */
+            risk_acceptance_expires_at?: string | null;
+            note?: string;
+        };
+        /**
+         * @description * `confirmed` - confirmed
+         *     * `in_progress` - in_progress
+         *     * `false_positive` - false_positive
+         *     * `risk_accepted` - risk_accepted
+         *     * `resolved` - resolved
+         *     * `reopened` - reopened
+         * @enum {string}
+         */
+        FindingTriageStatusEnum: "confirmed" | "in_progress" | "false_positive" | "risk_accepted" | "resolved" | "reopened";
+        /**
+         * @description * `sarif` - sarif
+         *     * `bandit` - bandit
+         *     * `checkov` - checkov
+         *     * `detect-secrets` - detect-secrets
+         *     * `eslint` - eslint
+         *     * `gitleaks` - gitleaks
+         *     * `hadolint` - hadolint
+         *     * `nmap` - nmap
+         *     * `pip-audit` - pip-audit
+         *     * `semgrep` - semgrep
+         *     * `shellcheck` - shellcheck
+         *     * `sslyze` - sslyze
+         *     * `trivy-config` - trivy-config
+         *     * `trivy-fs` - trivy-fs
+         *     * `trivy-image` - trivy-image
+         *     * `wapiti` - wapiti
+         *     * `zap-baseline` - zap-baseline
+         * @enum {string}
+         */
+        FormatEnum: "sarif" | "bandit" | "checkov" | "detect-secrets" | "eslint" | "gitleaks" | "hadolint" | "nmap" | "pip-audit" | "semgrep" | "shellcheck" | "sslyze" | "trivy-config" | "trivy-fs" | "trivy-image" | "wapiti" | "zap-baseline";
         Health: {
             database: string;
             broker: string;
@@ -886,6 +1522,30 @@ export interface components {
             };
             error_code: string;
         };
+        /** @description The import's scan, with what was uploaded. */
+        ImportScan: {
+            readonly id: number;
+            readonly project_id: number;
+            readonly configuration_id: number | null;
+            readonly trigger_type: components["schemas"]["TriggerTypeEnum"];
+            readonly triggered_by: string;
+            readonly status: components["schemas"]["ScanStatusEnum"];
+            readonly phase: string;
+            readonly progress: number;
+            /** Format: date-time */
+            readonly started_at: string | null;
+            /** Format: date-time */
+            readonly finished_at: string | null;
+            readonly summary: unknown;
+            readonly error_message: string;
+            readonly cancel_requested: boolean;
+            readonly rescan_of: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            readonly report_import: components["schemas"]["ReportImport"];
+        };
         Invitation: {
             readonly id: number;
             /** Format: email */
@@ -902,6 +1562,13 @@ export interface components {
         InvitationAccept: {
             token: string;
         };
+        /**
+         * @description * `generic` - Generic
+         *     * `slack` - Slack
+         *     * `teams` - Teams
+         * @enum {string}
+         */
+        KindEnum: "generic" | "slack" | "teams";
         Login: {
             username: string;
             password: string;
@@ -912,6 +1579,31 @@ export interface components {
             role?: components["schemas"]["RoleEnum"];
             /** Format: date-time */
             readonly joined_at: string;
+        };
+        Mttr: {
+            /** @description Findings closed in the last `days` days. */
+            days: number;
+            by_severity: components["schemas"]["MttrBySeverity"];
+        };
+        MttrBySeverity: {
+            critical: components["schemas"]["MttrEntry"];
+            high: components["schemas"]["MttrEntry"];
+            medium: components["schemas"]["MttrEntry"];
+            low: components["schemas"]["MttrEntry"];
+            info: components["schemas"]["MttrEntry"];
+        };
+        MttrEntry: {
+            /** Format: double */
+            mean_days: number | null;
+            count: number;
+        };
+        /** @enum {unknown} */
+        NullEnum: null;
+        OpenStatusCounts: {
+            new: number;
+            confirmed: number;
+            in_progress: number;
+            reopened: number;
         };
         Organization: {
             readonly id: number;
@@ -929,6 +1621,20 @@ export interface components {
             /** Format: uri */
             previous?: string | null;
             results: components["schemas"]["AuditEvent"][];
+        };
+        PaginatedFindingCommentList: {
+            /** Format: uri */
+            next?: string | null;
+            /** Format: uri */
+            previous?: string | null;
+            results: components["schemas"]["FindingComment"][];
+        };
+        PaginatedFindingListList: {
+            /** Format: uri */
+            next?: string | null;
+            /** Format: uri */
+            previous?: string | null;
+            results: components["schemas"]["FindingList"][];
         };
         PaginatedInvitationList: {
             /** Format: uri */
@@ -957,6 +1663,20 @@ export interface components {
             /** Format: uri */
             previous?: string | null;
             results: components["schemas"]["Project"][];
+        };
+        PaginatedProjectWebhookList: {
+            /** Format: uri */
+            next?: string | null;
+            /** Format: uri */
+            previous?: string | null;
+            results: components["schemas"]["ProjectWebhook"][];
+        };
+        PaginatedReportImportList: {
+            /** Format: uri */
+            next?: string | null;
+            /** Format: uri */
+            previous?: string | null;
+            results: components["schemas"]["ReportImport"][];
         };
         PaginatedScanConfigurationList: {
             /** Format: uri */
@@ -1015,6 +1735,33 @@ export interface components {
             uid: string;
             token: string;
         };
+        /** @description What triage may change; a note goes on the history rows of this change. */
+        PatchedFindingTriage: {
+            status?: components["schemas"]["FindingTriageStatusEnum"];
+            /**
+             * @description Empty or null returns to the scanner's severity.
+             *
+             *     * `critical` - Critical
+             *     * `high` - High
+             *     * `medium` - Medium
+             *     * `low` - Low
+             *     * `info` - Info
+             */
+            severity_override?: (components["schemas"]["SeverityEnum"] | components["schemas"]["BlankEnum"] | components["schemas"]["NullEnum"]) | null;
+            /** @description A member of the finding's organization; null unassigns. */
+            assignee_id?: number | null;
+            /** Format: date */
+            due_date?: string | null;
+            /** @description Replaces the tags; lower-case letters, digits and . _ : / + - */
+            tags?: string[];
+            risk_acceptance_justification?: string;
+            /**
+             * Format: date-time
+             * @description Defaults to (and may not exceed) SECULITE_RISK_ACCEPTANCE_MAX_DAYS ahead.
+             */
+            risk_acceptance_expires_at?: string | null;
+            note?: string;
+        };
         PatchedOrganization: {
             readonly id?: number;
             name?: string;
@@ -1032,6 +1779,33 @@ export interface components {
             name?: string;
             description?: string;
             readonly is_active?: boolean;
+            /** Format: date-time */
+            readonly created_at?: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
+        };
+        PatchedProjectWebhook: {
+            readonly id?: number;
+            readonly project?: number;
+            name?: string;
+            /** @description http(s) URL; private and loopback addresses are refused unless listed in SECULITE_ALLOWED_PRIVATE_TARGETS. Shown in full to admins and owners only. */
+            url?: string;
+            kind?: components["schemas"]["KindEnum"];
+            /** @description Events to send; empty = all (scan_completed, scan_failed, new_findings, finding_assigned). */
+            events?: components["schemas"]["EventsEnum"][];
+            /**
+             * @description Least severity of findings that new_findings and finding_assigned report.
+             *
+             *     * `critical` - Critical
+             *     * `high` - High
+             *     * `medium` - Medium
+             *     * `low` - Low
+             *     * `info` - Info
+             */
+            min_severity?: components["schemas"]["SeverityEnum"];
+            is_active?: boolean;
+            readonly last_delivery_status?: string | null;
+            readonly last_delivery_at?: string | null;
             /** Format: date-time */
             readonly created_at?: string;
             /** Format: date-time */
@@ -1065,7 +1839,12 @@ export interface components {
             /** Format: date-time */
             readonly updated_at?: string;
         };
-        /** @description The SMTP password is write-only: it is never sent back, only whether one is set. */
+        /**
+         * @description The SMTP password is write-only: it is never sent back, only whether one is set.
+         *     SLA days (per severity, 0 = no due date) apply whenever a due date is computed: for a new
+         *     finding, and when a finding's severity changes; existing due dates are not moved.
+         *     Retention days (0 = keep) are enforced by the daily retention task.
+         */
         PatchedSystemSettings: {
             smtp_host?: string;
             /** Format: int64 */
@@ -1075,6 +1854,20 @@ export interface components {
             readonly smtp_password_set?: boolean;
             smtp_use_tls?: boolean;
             default_from_email?: string;
+            /** Format: int64 */
+            sla_days_critical?: number;
+            /** Format: int64 */
+            sla_days_high?: number;
+            /** Format: int64 */
+            sla_days_medium?: number;
+            /** Format: int64 */
+            sla_days_low?: number;
+            /** Format: int64 */
+            sla_days_info?: number;
+            /** Format: int64 */
+            retention_days_raw_output?: number;
+            /** Format: int64 */
+            retention_days_closed_findings?: number;
             /** Format: date-time */
             readonly updated_at?: string;
         };
@@ -1159,6 +1952,26 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        ProjectPosture: {
+            project: {
+                [key: string]: unknown;
+            };
+            open: number;
+            open_by_severity: components["schemas"]["SeverityCounts"];
+            by_status: components["schemas"]["StatusCounts"];
+            open_by_tool: {
+                [key: string]: unknown;
+            }[];
+            open_by_target: {
+                [key: string]: unknown;
+            }[];
+            sla_breaches: components["schemas"]["SlaBreaches"];
+            risk_score: number;
+            /** Format: date-time */
+            oldest_open_since: string | null;
+            mttr: components["schemas"]["Mttr"];
+            last_scans: components["schemas"]["ScanBrief"][];
+        };
         ProjectUpdate: {
             readonly id: number;
             /** @description Defaults to your personal organization. */
@@ -1171,12 +1984,115 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        ProjectWebhook: {
+            readonly id: number;
+            readonly project: number;
+            name: string;
+            /** @description http(s) URL; private and loopback addresses are refused unless listed in SECULITE_ALLOWED_PRIVATE_TARGETS. Shown in full to admins and owners only. */
+            url: string;
+            kind?: components["schemas"]["KindEnum"];
+            /** @description Events to send; empty = all (scan_completed, scan_failed, new_findings, finding_assigned). */
+            events?: components["schemas"]["EventsEnum"][];
+            /**
+             * @description Least severity of findings that new_findings and finding_assigned report.
+             *
+             *     * `critical` - Critical
+             *     * `high` - High
+             *     * `medium` - Medium
+             *     * `low` - Low
+             *     * `info` - Info
+             */
+            min_severity?: components["schemas"]["SeverityEnum"];
+            is_active?: boolean;
+            readonly last_delivery_status: string | null;
+            readonly last_delivery_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        ProjectWebhookSecret: {
+            readonly id: number;
+            readonly project: number;
+            name: string;
+            /** @description http(s) URL; private and loopback addresses are refused unless listed in SECULITE_ALLOWED_PRIVATE_TARGETS. Shown in full to admins and owners only. */
+            url: string;
+            kind?: components["schemas"]["KindEnum"];
+            /** @description Events to send; empty = all (scan_completed, scan_failed, new_findings, finding_assigned). */
+            events?: components["schemas"]["EventsEnum"][];
+            /**
+             * @description Least severity of findings that new_findings and finding_assigned report.
+             *
+             *     * `critical` - Critical
+             *     * `high` - High
+             *     * `medium` - Medium
+             *     * `low` - Low
+             *     * `info` - Info
+             */
+            min_severity?: components["schemas"]["SeverityEnum"];
+            is_active?: boolean;
+            readonly last_delivery_status: string | null;
+            readonly last_delivery_at: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+            /** @description The signing secret: shown only in this answer. */
+            readonly secret: string;
+        };
         Registration: {
             username: string;
             /** Format: email */
             email: string;
             password: string;
             password_confirm: string;
+        };
+        ReportImport: {
+            readonly id: number;
+            readonly scan_id: number;
+            readonly status: string;
+            readonly target_id: number | null;
+            readonly original_name: string;
+            readonly size_bytes: number;
+            readonly requested_format: string;
+            readonly detected_format: string;
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        ReportImportCreate: {
+            /**
+             * Format: uri
+             * @description The report: SARIF 2.1.0 or a scanner's native JSON/XML report.
+             */
+            file: string;
+            /**
+             * Format: int64
+             * @description A target of the project; without it, the project's "Imported reports".
+             */
+            target_id?: number | null;
+            /**
+             * @description The report's format; detected from the content when left out.
+             *
+             *     * `sarif` - sarif
+             *     * `bandit` - bandit
+             *     * `checkov` - checkov
+             *     * `detect-secrets` - detect-secrets
+             *     * `eslint` - eslint
+             *     * `gitleaks` - gitleaks
+             *     * `hadolint` - hadolint
+             *     * `nmap` - nmap
+             *     * `pip-audit` - pip-audit
+             *     * `semgrep` - semgrep
+             *     * `shellcheck` - shellcheck
+             *     * `sslyze` - sslyze
+             *     * `trivy-config` - trivy-config
+             *     * `trivy-fs` - trivy-fs
+             *     * `trivy-image` - trivy-image
+             *     * `wapiti` - wapiti
+             *     * `zap-baseline` - zap-baseline
+             */
+            format?: components["schemas"]["FormatEnum"] | components["schemas"]["BlankEnum"];
         };
         /**
          * @description * `owner` - Owner
@@ -1207,6 +2123,30 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        ScanBrief: {
+            id: number;
+            project_id?: number;
+            project?: string;
+            status: string;
+            trigger_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            total: number | null;
+            new: number | null;
+        };
+        ScanCompare: {
+            base: {
+                [key: string]: unknown;
+            };
+            head: {
+                [key: string]: unknown;
+            };
+            new: components["schemas"]["CompareSet"];
+            fixed: components["schemas"]["CompareSet"];
+            unchanged: components["schemas"]["CompareSet"];
         };
         ScanConfiguration: {
             readonly id: number;
@@ -1256,6 +2196,24 @@ export interface components {
             readonly updated_at: string;
             readonly tool_results: components["schemas"]["ToolResult"][];
         };
+        ScanReport: {
+            scan: {
+                [key: string]: unknown;
+            };
+            configuration: {
+                [key: string]: unknown;
+            } | null;
+            targets: {
+                [key: string]: unknown;
+            }[];
+            tools: {
+                [key: string]: unknown;
+            }[];
+            /** @description total, by_severity (present in the scan), new, new_by_severity, recurring, resolved, resolved_by_severity (resolved_at_scan is this scan). */
+            counts: {
+                [key: string]: unknown;
+            };
+        };
         /**
          * @description * `pending` - Pending
          *     * `queued` - Queued
@@ -1274,7 +2232,42 @@ export interface components {
          * @enum {string}
          */
         ScheduleTypeEnum: "manual" | "once" | "cron";
-        /** @description The SMTP password is write-only: it is never sent back, only whether one is set. */
+        SeverityCounts: {
+            critical: number;
+            high: number;
+            medium: number;
+            low: number;
+            info: number;
+        };
+        /**
+         * @description * `critical` - Critical
+         *     * `high` - High
+         *     * `medium` - Medium
+         *     * `low` - Low
+         *     * `info` - Info
+         * @enum {string}
+         */
+        SeverityEnum: "critical" | "high" | "medium" | "low" | "info";
+        SlaBreaches: {
+            total: number;
+            by_severity: components["schemas"]["SeverityCounts"];
+        };
+        StatusCounts: {
+            new: number;
+            confirmed: number;
+            in_progress: number;
+            reopened: number;
+            false_positive: number;
+            risk_accepted: number;
+            resolved: number;
+            auto_resolved: number;
+        };
+        /**
+         * @description The SMTP password is write-only: it is never sent back, only whether one is set.
+         *     SLA days (per severity, 0 = no due date) apply whenever a due date is computed: for a new
+         *     finding, and when a finding's severity changes; existing due dates are not moved.
+         *     Retention days (0 = keep) are enforced by the daily retention task.
+         */
         SystemSettings: {
             smtp_host?: string;
             /** Format: int64 */
@@ -1284,6 +2277,20 @@ export interface components {
             readonly smtp_password_set: boolean;
             smtp_use_tls?: boolean;
             default_from_email?: string;
+            /** Format: int64 */
+            sla_days_critical?: number;
+            /** Format: int64 */
+            sla_days_high?: number;
+            /** Format: int64 */
+            sla_days_medium?: number;
+            /** Format: int64 */
+            sla_days_low?: number;
+            /** Format: int64 */
+            sla_days_info?: number;
+            /** Format: int64 */
+            retention_days_raw_output?: number;
+            /** Format: int64 */
+            retention_days_closed_findings?: number;
             /** Format: date-time */
             readonly updated_at: string;
         };
@@ -1377,6 +2384,22 @@ export interface components {
          * @enum {string}
          */
         ToolResultStatusEnum: "pending" | "running" | "completed" | "no_findings" | "failed" | "timed_out" | "skipped" | "cancelled";
+        TopProject: {
+            project_id: number;
+            name: string;
+            risk_score: number;
+            open_by_severity: components["schemas"]["SeverityCounts"];
+        };
+        TrendPoint: {
+            critical: number;
+            high: number;
+            medium: number;
+            low: number;
+            info: number;
+            /** Format: date */
+            date: string;
+            total: number;
+        };
         /**
          * @description * `manual` - Manual
          *     * `scheduled` - Scheduled
@@ -1413,6 +2436,39 @@ export interface components {
             readonly has_api_key: boolean;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        UserRef: {
+            id: number;
+            username: string;
+        };
+        WebhookDelivery: {
+            readonly id: number;
+            readonly event: string;
+            /** @description pending, delivered, failed */
+            readonly status: string;
+            readonly attempts: number;
+            readonly response_code: number | null;
+            readonly error: string;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            /** Format: date-time */
+            readonly delivered_at: string | null;
+            readonly payload: unknown;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        WebhookDeliveryPage: {
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            results: components["schemas"]["WebhookDelivery"][];
+        };
+        WebhookSecret: {
+            secret: string;
+            detail: string;
         };
         WebhookToken: {
             webhook_url: string;
@@ -1828,6 +2884,309 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    dashboard_summary_retrieve: {
+        parameters: {
+            query?: {
+                /** @description MTTR window. */
+                days?: number;
+                project_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardSummary"];
+                };
+            };
+        };
+    };
+    dashboard_trend_retrieve: {
+        parameters: {
+            query?: {
+                date_from?: string;
+                /** @description Default: today. */
+                date_to?: string;
+                /** @description The last `days` days up to today, when date_from is not given. */
+                days?: number;
+                project_id?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardTrend"];
+                };
+            };
+        };
+    };
+    findings_list: {
+        parameters: {
+            query?: {
+                /** @description Multiple values may be separated by commas. */
+                assigned_to_user_id?: number[];
+                /** @description An opaque position from a next or previous link. */
+                cursor?: string;
+                /** @description Multiple values may be separated by commas. */
+                cve_id?: string[];
+                /** @description Multiple values may be separated by commas. */
+                cwe_id?: number[];
+                first_seen_after?: string;
+                first_seen_before?: string;
+                last_seen_after?: string;
+                last_seen_before?: string;
+                /**
+                 * @description Severity sorts by rank of the effective severity (critical first with -severity, the default); every ordering ends with id, so pages are stable.
+                 *
+                 *     * `-severity` - -severity
+                 *     * `severity` - severity
+                 *     * `-id` - -id
+                 *     * `id` - id
+                 *     * `-first_seen_at` - -first_seen_at
+                 *     * `first_seen_at` - first_seen_at
+                 *     * `-last_seen_at` - -last_seen_at
+                 *     * `last_seen_at` - last_seen_at
+                 *     * `due_date` - due_date
+                 *     * `-due_date` - -due_date
+                 */
+                ordering?: "-due_date" | "-first_seen_at" | "-id" | "-last_seen_at" | "-severity" | "due_date" | "first_seen_at" | "id" | "last_seen_at" | "severity";
+                /** @description Open and past its due date (true), or not (false). */
+                overdue?: boolean;
+                page_size?: number;
+                /** @description A prefix of the file path. */
+                path?: string;
+                /** @description Multiple values may be separated by commas. */
+                project_id?: number[];
+                /** @description Findings the scan found first or was the last to see. */
+                scan_id?: number[];
+                /** @description In title, file path and rule. */
+                search?: string;
+                /**
+                 * @description The effective severity: the analyst's override, else the scanner's.
+                 *
+                 *     * `critical` - Critical
+                 *     * `high` - High
+                 *     * `medium` - Medium
+                 *     * `low` - Low
+                 *     * `info` - Info
+                 */
+                severity?: ("critical" | "high" | "info" | "low" | "medium")[];
+                /**
+                 * @description Multiple values may be separated by commas.
+                 *
+                 *     * `new` - New
+                 *     * `confirmed` - Confirmed
+                 *     * `in_progress` - In Progress
+                 *     * `false_positive` - False Positive
+                 *     * `risk_accepted` - Risk Accepted
+                 *     * `resolved` - Resolved
+                 *     * `auto_resolved` - Auto Resolved
+                 *     * `reopened` - Reopened
+                 */
+                status?: ("auto_resolved" | "confirmed" | "false_positive" | "in_progress" | "new" | "reopened" | "resolved" | "risk_accepted")[];
+                /** @description Findings with any of these tags. */
+                tag?: string[];
+                /** @description Multiple values may be separated by commas. */
+                target_id?: number[];
+                /** @description Multiple values may be separated by commas. */
+                tool_id?: string[];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFindingListList"];
+                };
+            };
+        };
+    };
+    findings_comments_list: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                finding_pk: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedFindingCommentList"];
+                };
+            };
+        };
+    };
+    findings_comments_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                finding_pk: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FindingComment"];
+                "multipart/form-data": components["schemas"]["FindingComment"];
+                "application/x-www-form-urlencoded": components["schemas"]["FindingComment"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingComment"];
+                };
+            };
+        };
+    };
+    findings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingDetail"];
+                };
+            };
+        };
+    };
+    findings_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedFindingTriage"];
+                "multipart/form-data": components["schemas"]["PatchedFindingTriage"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedFindingTriage"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingDetail"];
+                };
+            };
+        };
+    };
+    findings_bulk_update_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FindingBulkUpdate"];
+                "multipart/form-data": components["schemas"]["FindingBulkUpdate"];
+                "application/x-www-form-urlencoded": components["schemas"]["FindingBulkUpdate"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FindingBulkResult"];
+                };
+            };
+            /** @description The caller may only read these findings. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description None of the ids is a finding of the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    findings_export_retrieve: {
+        parameters: {
+            query?: {
+                /** @description csv (formula-safe cells), json, or sarif (SARIF 2.1.0, one run per tool). */
+                format?: "csv" | "json" | "sarif";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The findings as CSV, streamed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                    "application/sarif+json": {
+                        [key: string]: unknown;
+                    };
+                };
             };
         };
     };
@@ -2365,6 +3724,124 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ProjectUpdate"];
                 };
+            };
+        };
+    };
+    projects_export_retrieve: {
+        parameters: {
+            query?: {
+                /** @description csv (formula-safe cells), json, or sarif (SARIF 2.1.0, one run per tool). */
+                format?: "csv" | "json" | "sarif";
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The findings as CSV, streamed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                    "application/sarif+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    projects_posture_retrieve: {
+        parameters: {
+            query?: {
+                /** @description MTTR window (default 90). */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPosture"];
+                };
+            };
+        };
+    };
+    projects_imports_list: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                project_pk: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedReportImportList"];
+                };
+            };
+        };
+    };
+    projects_imports_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_pk: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["ReportImportCreate"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportScan"];
+                };
+            };
+            /** @description No file, an unknown format or target. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The file is larger than the upload limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
@@ -2909,6 +4386,256 @@ export interface operations {
             };
         };
     };
+    projects_webhooks_list: {
+        parameters: {
+            query?: {
+                page?: number;
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedProjectWebhookList"];
+                };
+            };
+        };
+    };
+    projects_webhooks_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectWebhook"];
+                "multipart/form-data": components["schemas"]["ProjectWebhook"];
+                "application/x-www-form-urlencoded": components["schemas"]["ProjectWebhook"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectWebhookSecret"];
+                };
+            };
+        };
+    };
+    projects_webhooks_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this project webhook. */
+                id: number;
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectWebhook"];
+                };
+            };
+        };
+    };
+    projects_webhooks_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this project webhook. */
+                id: number;
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProjectWebhook"];
+                "multipart/form-data": components["schemas"]["ProjectWebhook"];
+                "application/x-www-form-urlencoded": components["schemas"]["ProjectWebhook"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectWebhook"];
+                };
+            };
+        };
+    };
+    projects_webhooks_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this project webhook. */
+                id: number;
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    projects_webhooks_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this project webhook. */
+                id: number;
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedProjectWebhook"];
+                "multipart/form-data": components["schemas"]["PatchedProjectWebhook"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedProjectWebhook"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectWebhook"];
+                };
+            };
+        };
+    };
+    projects_webhooks_deliveries_retrieve: {
+        parameters: {
+            query?: {
+                event?: string;
+                status?: "delivered" | "failed" | "pending";
+            };
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this project webhook. */
+                id: number;
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryPage"];
+                };
+            };
+        };
+    };
+    projects_webhooks_deliveries_redeliver_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delivery_pk: string;
+                /** @description A unique integer value identifying this project webhook. */
+                id: number;
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+        };
+    };
+    projects_webhooks_ping_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this project webhook. */
+                id: number;
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+        };
+    };
+    projects_webhooks_rotate_secret_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique integer value identifying this project webhook. */
+                id: number;
+                project_pk: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+        };
+    };
     scans_list: {
         parameters: {
             query?: {
@@ -2994,6 +4721,83 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Scan"];
+                };
+            };
+        };
+    };
+    scans_compare_retrieve: {
+        parameters: {
+            query?: {
+                /** @description The scan to compare with; default: the previous finished scan of the same project and configuration. */
+                base?: number;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanCompare"];
+                };
+            };
+        };
+    };
+    scans_export_retrieve: {
+        parameters: {
+            query?: {
+                /** @description csv (formula-safe cells), json, or sarif (SARIF 2.1.0, one run per tool). */
+                format?: "csv" | "json" | "sarif";
+            };
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The findings as CSV, streamed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                    "application/sarif+json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+    scans_report_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScanReport"];
                 };
             };
         };

@@ -16,6 +16,13 @@ describe('routes', () => {
     expect(makeRouter().resolve('/').name).toBe('home')
   })
 
+  it('serves the findings list and a finding', () => {
+    const router = makeRouter()
+    expect(router.resolve('/findings?severity=high').name).toBe('findings')
+    expect(router.resolve('/findings/12').name).toBe('finding')
+    expect(router.resolve('/findings/abc').name).toBe('not-found')
+  })
+
   it('sends unknown deep links to the not-found view', () => {
     const router = makeRouter()
     expect(router.resolve('/no/such/page').name).toBe('not-found')

@@ -29,7 +29,7 @@ export const routes: RouteRecordRaw[] = [
   {
     path: '/',
     name: 'home',
-    component: () => import('@/views/home/HomeView.vue'),
+    component: () => import('@/views/dashboard/DashboardView.vue'),
     meta: { title: 'Dashboard' },
   },
   {
@@ -147,6 +147,18 @@ export const routes: RouteRecordRaw[] = [
     name: 'scan',
     component: () => import('@/views/scans/ScanDetailView.vue'),
     meta: { title: 'Scan' },
+  },
+  {
+    path: '/findings',
+    name: 'findings',
+    component: () => import('@/views/findings/FindingsView.vue'),
+    meta: { title: 'Findings' },
+  },
+  {
+    path: '/findings/:id(\\d+)',
+    name: 'finding',
+    component: () => import('@/views/findings/FindingDetailView.vue'),
+    meta: { title: 'Finding' },
   },
   {
     path: '/profile',

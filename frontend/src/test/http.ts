@@ -72,3 +72,90 @@ export const USER = {
 export function urlOf(fetchMock: { mock: { calls: unknown[][] } }, n: number): string {
   return String(fetchMock.mock.calls[n]?.[0])
 }
+
+type Route = [pattern: string | RegExp, answer: (url: string, init?: RequestInit) => Response]
+
+/**
+ * Replace `fetch` with a mock that answers by URL: the first route whose pattern matches the
+ * URL (a string is a prefix of the path and query) answers; an unmatched URL fails the test.
+ */
+export function mockFetchRoutes(...routes: Route[]) {
+  const fetchMock = vi.fn(async (input: unknown, init?: RequestInit): Promise<Response> => {
+    const url = String(input)
+    for (const [pattern, answer] of routes) {
+      const hit = typeof pattern === 'string' ? url.startsWith(pattern) : pattern.test(url)
+      if (hit) return answer(url, init)
+    }
+    throw new Error(`mockFetchRoutes: no route for ${url}`)
+  })
+  vi.stubGlobal('fetch', fetchMock)
+  return fetchMock
+}
+
+/** A paginated list body. */
+export function page<T>(results: T[], next: string | null = null) {
+  return { next, previous: null, results }
+}
+
+/** A finding as the list sends it. */
+export function findingRow(id: number, overrides: Record<string, unknown> = {}) {
+  return {
+    id,
+    project_id: 2,
+    target_id: 5,
+    tool_id: 'bandit',
+    title: `Finding ${id}`,
+    severity: 'high',
+    scanner_severity: 'high',
+    severity_override: null,
+    status: 'new',
+    rule_id: 'B101',
+    cwe: 89,
+    cve: '',
+    file_path: 'app/views.py',
+    line_start: 10,
+    line_end: 10,
+    url: '',
+    package_name: '',
+    package_version: '',
+    assignee: null,
+    due_date: '2025-02-01',
+    overdue: false,
+    tags: [],
+    first_seen_at: '2025-01-01T00:00:00Z',
+    last_seen_at: '2025-01-02T00:00:00Z',
+    resolved_at: null,
+    first_seen_scan_id: 7,
+    last_seen_scan_id: 8,
+    resolved_at_scan_id: null,
+    ...overrides,
+  }
+}
+
+/** A finding as the detail sends it. */
+export function findingDetail(id: number, overrides: Record<string, unknown> = {}) {
+  return {
+    ...findingRow(id),
+    project_name: 'Shop',
+    target_name: 'repo',
+    tool_result_id: 3,
+    description: 'Bad thing.',
+    confidence: 'high',
+    epss: null,
+    parameter: '',
+    fixed_version: '',
+    code_snippet: 'query = "SELECT" + name',
+    remediation: '',
+    references: [],
+    extra: {},
+    fingerprint: 'abc',
+    risk_accepted_by: null,
+    risk_acceptance_justification: '',
+    risk_acceptance_expires_at: null,
+    created_at: '2025-01-01T00:00:00Z',
+    updated_at: '2025-01-01T00:00:00Z',
+    history: [],
+    comments: [],
+    ...overrides,
+  }
+}

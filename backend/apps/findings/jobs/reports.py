@@ -1,1 +1,11 @@
-"""Celery tasks: reports (see apps/findings/services/)."""
+"""Celery tasks: reports (see apps/findings/services/reports.py)."""
+
+from celery import shared_task
+
+from ..services import reports
+
+
+@shared_task(name="apps.findings.jobs.reports.findings_snapshot", ignore_result=True)
+def findings_snapshot() -> int:
+    """Hourly (beat): today's open findings per project and severity, for fast trends."""
+    return reports.findings_snapshot_take()

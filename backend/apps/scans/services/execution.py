@@ -466,11 +466,17 @@ def scan_maybe_finish(*, scan_id: int) -> bool:
             scan.error_message = _failure_text(scan)
         else:
             scan.status = ScanStatus.COMPLETED
+        from apps.findings.services.lifecycle import findings_lifecycle_close_scan
+
+        summary.update(findings_lifecycle_close_scan(scan=scan))
         scan.summary = summary
         scan.phase = "finished"
         scan.progress = 100
         scan.finished_at = timezone.now()
         scan.save()
+        from apps.findings.services.notifications import scan_notify_finished
+
+        scan_notify_finished(scan_id=scan_id)  # e-mails and webhooks, queued after the commit
     workspace_cleanup(scan_id)
     logger.info("scan %s finished: %s", scan_id, scan.status)
     return True

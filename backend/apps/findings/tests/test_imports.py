@@ -1,0 +1,503 @@
+"""Report imports through the API: the upload, who may do it, bad requests (never a 500), real
+reports of every format with their exact counts, and reimports that follow the lifecycle."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from apps.findings.models import Finding, ReportImport
+from apps.findings.services.imports import IMPORT_TARGET_NAME
+from apps.scans.models import Scan
+from apps.tools.plugins.base import assign_fingerprints
+from apps.tools.plugins.registry import registry
+
+from .import_helpers import CORPUS, client_for, fixture, import_report, upload
+
+GOOD = CORPUS / "good"
+
+
+def imports_dir() -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports"
+
+
+def stored_files() -> set[Path]:
+    return {p for p in imports_dir().rglob("*") if p.is_file()} if imports_dir().exists() else set()
+
+
+@pytest.fixture(autouse=True)
+def _own_media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def member(world):
+    return client_for(world.users["member"])
+
+
+# --- the endpoint -----------------------------------------------------------------------------
+def test_an_upload_is_stored_and_answered_202_with_its_scan(world, member):
+    content = fixture("bandit", "bandit-one.json").read_bytes()
+    response = upload(member, world.project_a, content, name="ci/bandit.json")
+    assert response.status_code == 202, response.content
+    body = response.json()
+    assert body["trigger_type"] == "import"
+    assert body["status"] == "queued"
+    assert body["project_id"] == world.project_a.pk
+    assert body["report_import"]["original_name"] == "bandit.json"
+    assert body["report_import"]["size_bytes"] == len(content)
+    report = ReportImport.objects.get(scan_id=body["id"])
+    assert report.file_path.startswith("imports/")
+    assert (Path(settings.MEDIA_ROOT) / report.file_path).read_bytes() == content
+    assert report.target.name == IMPORT_TARGET_NAME
+    assert report.target.asset_type == "file_upload"
+
+
+def test_the_import_is_processed_by_the_worker(world, member, django_capture_on_commit_callbacks):
+    content = fixture("bandit", "bandit-many.json").read_bytes()
+    _, scan = import_report(member, world.project_a, content, django_capture_on_commit_callbacks)
+    assert scan.status == "completed", scan.error_message
+    assert scan.trigger_type == "import"
+    (result,) = scan.tool_results.all()
+    assert (result.tool_id, result.status, result.findings_count) == ("bandit", "completed", 11)
+    assert result.raw_output_path == ReportImport.objects.get(scan=scan).file_path
+    assert ReportImport.objects.get(scan=scan).detected_format == "bandit"
+    assert Finding.objects.filter(last_seen_scan=scan, tool_id="bandit").count() == 11
+    listing = member.get(f"/api/v1/projects/{world.project_a.pk}/imports/").json()
+    assert [row["scan_id"] for row in listing["results"]] == [scan.pk]
+    assert listing["results"][0]["status"] == "completed"
+
+
+def test_imports_without_a_target_share_one_target(
+    world, member, django_capture_on_commit_callbacks
+):
+    for name in ("bandit-one.json", "bandit-many.json"):
+        import_report(
+            member,
+            world.project_a,
+            fixture("bandit", name).read_bytes(),
+            django_capture_on_commit_callbacks,
+        )
+    targets = world.project_a.targets.filter(name=IMPORT_TARGET_NAME)
+    assert targets.count() == 1
+    # The second report does not have the first one's finding: resolved on that shared target.
+    assert Finding.objects.filter(target=targets.get()).count() == 12
+    assert Finding.objects.filter(target=targets.get(), status="auto_resolved").count() == 1
+
+
+def test_a_target_of_the_project_can_be_named(world, member, django_capture_on_commit_callbacks):
+    _, scan = import_report(
+        member,
+        world.project_a,
+        fixture("bandit", "bandit-one.json").read_bytes(),
+        django_capture_on_commit_callbacks,
+        target_id=world.repo_a.pk,
+    )
+    assert Finding.objects.get(last_seen_scan=scan).target_id == world.repo_a.pk
+    assert not world.project_a.targets.filter(name=IMPORT_TARGET_NAME).exists()
+
+
+@pytest.mark.parametrize(("caller", "status"), [("auditor", 403), ("outsider", 404)])
+def test_auditors_and_other_organizations_cannot_import(world, caller, status):
+    response = upload(client_for(world.users[caller]), world.project_a, b'{"results": []}')
+    assert response.status_code == status
+    assert set(response.json()) >= {"detail", "errors", "error_code"}
+    assert not Scan.objects.filter(trigger_type="import").exists()
+    assert not stored_files()
+
+
+@pytest.mark.parametrize("role", ["admin", "owner"])
+def test_admins_and_owners_can_import(world, role):
+    response = upload(client_for(world.users[role]), world.project_a, b'{"version": "2.1.0"}')
+    assert response.status_code == 202
+
+
+def bad_requests(world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    def report():
+        return SimpleUploadedFile("r.json", b'{"results": []}')
+
+    return {
+        "no file": {"target_id": world.repo_a.pk},
+        "file sent as text": {"file": "not a file"},
+        "file under another name": {"report": report()},
+        "target of another project": {"file": report(), "target_id": world.target_b.pk},
+        "unknown target": {"file": report(), "target_id": 99999999},
+        "target id not a number": {"file": report(), "target_id": "abc"},
+        "negative target id": {"file": report(), "target_id": -3},
+        "huge target id": {"file": report(), "target_id": 10**30},
+        "unknown format": {"file": report(), "format": "nessus"},
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no file",
+        "file sent as text",
+        "file under another name",
+        "target of another project",
+        "unknown target",
+        "target id not a number",
+        "negative target id",
+        "huge target id",
+        "unknown format",
+    ],
+)
+def test_bad_requests_are_answered_400(world, member, case):
+    data = bad_requests(world)[case]
+    response = member.post(
+        f"/api/v1/projects/{world.project_a.pk}/imports/", data, format="multipart"
+    )
+    assert response.status_code == 400, response.content
+    assert set(response.json()) >= {"detail", "errors", "error_code"}
+    assert not Scan.objects.filter(trigger_type="import").exists()
+    assert not stored_files()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status"),
+    [
+        ("application/json", b'{"file": "x"}', 415),
+        ("multipart/form-data", b"garbage", 400),
+        ("multipart/form-data; boundary=XYZ", b"--XYZ\r\nContent-Disposition: form-da", 400),
+        ("multipart/form-data; boundary=XYZ", b"", 400),
+        (
+            "multipart/form-data; boundary=XYZ",
+            b'--XYZ\r\nContent-Disposition: form-data; name="file"; filename="a.json"\r\n\r\n'
+            b"{}",  # the closing boundary never comes
+            400,
+        ),
+        ("text/plain", b"hello", 415),
+    ],
+)
+def test_broken_multipart_bodies_are_never_a_500(world, member, content_type, body, status):
+    response = member.generic(
+        "POST",
+        f"/api/v1/projects/{world.project_a.pk}/imports/",
+        body,
+        content_type=content_type,
+    )
+    assert response.status_code in (status, 202), response.content
+    assert response.status_code < 500
+    if response.status_code != 202:
+        assert set(response.json()) >= {"detail", "errors", "error_code"}
+
+
+@override_settings(SECULITE_MAX_UPLOAD_MB=1)
+def test_a_report_over_the_limit_is_413_and_nothing_is_kept(world, member):
+    response = upload(member, world.project_a, b"[" + b"0," * 600_000 + b"0]")
+    assert response.status_code == 413
+    body = response.json()
+    assert body["error_code"] == "file_too_large"
+    assert "1 MB" in body["detail"]
+    assert not stored_files()
+    assert not Scan.objects.filter(trigger_type="import").exists()
+
+
+@override_settings(SECULITE_MAX_UPLOAD_MB=1)
+def test_a_body_announced_over_the_limit_is_refused_before_it_is_read(world, member):
+    response = member.generic(
+        "POST",
+        f"/api/v1/projects/{world.project_a.pk}/imports/",
+        b"--XYZ\r\n",
+        content_type="multipart/form-data; boundary=XYZ",
+        HTTP_CONTENT_LENGTH=str(50 * 1024 * 1024),
+        CONTENT_LENGTH=str(50 * 1024 * 1024),
+    )
+    assert response.status_code == 413
+
+
+def test_a_session_upload_needs_the_csrf_token(world):
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(world.users["member"])
+    response = upload(client, world.project_a, b'{"results": []}')
+    assert response.status_code == 403
+    assert not stored_files()
+
+
+# --- real reports, exact counts ---------------------------------------------------------------
+NATIVE = [
+    ("bandit", "bandit-many.json", 11),
+    ("bandit", "bandit-one.json", 1),
+    ("bandit", "bandit-zero.json", 0),
+    ("checkov", "checkov-many.json", 39),
+    ("checkov", "checkov-zero.json", 0),
+    ("detect-secrets", "detect-secrets-many.json", 4),
+    ("eslint", "eslint-many.json", 4),
+    ("gitleaks", "gitleaks-many.json", 4),
+    ("hadolint", "hadolint-many.json", 9),
+    ("nmap", "nmap-many.xml", 3),
+    ("pip-audit", "pip-audit-many.json", 4),
+    ("semgrep", "semgrep-many.json", 27),
+    ("shellcheck", "shellcheck-many.json", 9),
+    ("sslyze", "sslyze-many.json", 7),
+    ("wapiti", "wapiti-many.json", 7),
+]
+
+
+@pytest.mark.parametrize(("slug", "name", "count"), NATIVE, ids=[n for _, n, _ in NATIVE])
+def test_native_reports_import_with_exact_counts(
+    world, member, django_capture_on_commit_callbacks, slug, name, count
+):
+    if slug not in registry:
+        pytest.fail(f"the {slug} plugin is not installed")
+    path = fixture(slug, name)
+    _, scan = import_report(
+        member, world.project_a, path.read_bytes(), django_capture_on_commit_callbacks, name=name
+    )
+    assert scan.status == "completed", scan.error_message
+    (result,) = scan.tool_results.all()
+    assert result.tool_id == slug
+    assert result.status == ("completed" if count else "no_findings")
+    assert result.findings_count == count
+    imported = Finding.objects.filter(last_seen_scan=scan)
+    assert imported.count() == count
+    # The same findings, fingerprints included, as the plugin gives a platform scan.
+    plugin = registry.get(slug)
+    expected = plugin.parse_file(path)
+    assign_fingerprints(slug, expected, plugin.fingerprint_fields)
+    assert set(imported.values_list("fingerprint", flat=True)) == {f.fingerprint for f in expected}
+
+
+def test_every_plugin_with_fixtures_has_an_exact_count_above(world):
+    covered = {slug for slug, _, _ in NATIVE}
+    missing = [
+        p.slug
+        for p in registry.all()
+        if p.slug not in covered and fixture(p.slug, f"{p.slug}-many.json").exists()
+    ]
+    assert not missing, f"add exact-count import cases for {missing}"
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "slug"),
+    [
+        ("hadolint-zero.json", "hadolint", "hadolint"),
+        ("gitleaks-zero.json", "gitleaks", "gitleaks"),
+    ],
+)
+def test_an_empty_list_report_imports_with_its_format_named(
+    world, member, django_capture_on_commit_callbacks, name, fmt, slug
+):
+    _, scan = import_report(
+        member,
+        world.project_a,
+        fixture(slug, name).read_bytes(),
+        django_capture_on_commit_callbacks,
+        format=fmt,
+    )
+    assert scan.status == "completed"
+    assert list(scan.tool_results.values_list("tool_id", "status")) == [(slug, "no_findings")]
+
+
+SARIF = [
+    ("semgrep.sarif", {"sarif:semgrep-oss": 27}),
+    ("hadolint.sarif", {"sarif:hadolint": 9}),
+    ("checkov.sarif", {"sarif:checkov": 39}),
+    ("eslint.sarif", {"sarif:eslint": 4}),
+    ("seculite-cli.sarif", {"bandit": 11, "hadolint": 9, "shellcheck": 9}),
+]
+
+
+@pytest.mark.parametrize(("name", "counts"), SARIF, ids=[n for n, _ in SARIF])
+def test_real_sarif_logs_import_with_exact_counts(
+    world, member, django_capture_on_commit_callbacks, name, counts
+):
+    _, scan = import_report(
+        member, world.project_a, (GOOD / name).read_bytes(), django_capture_on_commit_callbacks
+    )
+    assert scan.status == "completed", scan.error_message
+    got = dict(scan.tool_results.values_list("tool_id", "findings_count"))
+    assert got == counts
+    for tool_id, count in counts.items():
+        assert Finding.objects.filter(last_seen_scan=scan, tool_id=tool_id).count() == count
+    assert ReportImport.objects.get(scan=scan).detected_format == "sarif"
+
+
+def test_semgrep_sarif_fields(world, member, django_capture_on_commit_callbacks):
+    _, scan = import_report(
+        member,
+        world.project_a,
+        (GOOD / "semgrep.sarif").read_bytes(),
+        django_capture_on_commit_callbacks,
+    )
+    latest = Finding.objects.get(
+        last_seen_scan=scan, rule_id__endswith="dockerfile.latest-tag", file_path="Dockerfile"
+    )
+    assert latest.line_start == 2
+    assert latest.code_snippet == "FROM python:latest"
+    assert latest.severity == "low"  # SARIF level "note"
+    assert latest.cwe == 1104
+    assert latest.title.startswith('The base image uses the mutable "latest" tag')
+    assert latest.extra["sarif_tool"] == "Semgrep OSS"
+
+
+def test_seculite_sarif_keeps_the_platform_fingerprints(
+    world, member, django_capture_on_commit_callbacks
+):
+    """The CLI's SARIF and the native report of the same bandit run give the same findings."""
+    import_report(
+        member,
+        world.project_a,
+        fixture("bandit", "bandit-many.json").read_bytes(),
+        django_capture_on_commit_callbacks,
+    )
+    _, cli = import_report(
+        member,
+        world.project_a,
+        (GOOD / "seculite-cli.sarif").read_bytes(),
+        django_capture_on_commit_callbacks,
+    )
+    assert cli.summary["new"] == 18  # hadolint 9 + shellcheck 9; bandit's 11 are recurring
+    assert Finding.objects.filter(tool_id="bandit").count() == 11
+    assert Finding.objects.filter(tool_id="bandit", last_seen_scan=cli).count() == 11
+
+
+# --- reimports and the lifecycle ----------------------------------------------------------------
+def test_a_sarif_reimport_creates_nothing_and_a_removed_result_auto_resolves(
+    world, member, django_capture_on_commit_callbacks
+):
+    log = json.loads((GOOD / "semgrep.sarif").read_text())
+    content = json.dumps(log).encode()
+    _, first = import_report(member, world.project_a, content, django_capture_on_commit_callbacks)
+    assert first.summary["new"] == 27
+    ids = set(Finding.objects.values_list("pk", flat=True))
+
+    _, again = import_report(member, world.project_a, content, django_capture_on_commit_callbacks)
+    assert again.status == "completed"
+    assert again.summary["new"] == 0
+    assert again.summary["recurring"] == 27
+    assert set(Finding.objects.values_list("pk", flat=True)) == ids
+    assert not Finding.objects.exclude(status="new").exists()
+
+    removed = log["runs"][0]["results"].pop(0)
+    _, third = import_report(
+        member, world.project_a, json.dumps(log).encode(), django_capture_on_commit_callbacks
+    )
+    (gone,) = Finding.objects.exclude(last_seen_scan=third)
+    assert gone.status == "auto_resolved"
+    assert gone.resolved_at_scan_id == third.pk
+    region = removed["locations"][0]["physicalLocation"]["region"]
+    assert gone.code_snippet == region["snippet"]["text"]
+    assert Finding.objects.filter(status="new").count() == 26
+
+    log["runs"][0]["results"].insert(0, removed)
+    _, fourth = import_report(
+        member, world.project_a, json.dumps(log).encode(), django_capture_on_commit_callbacks
+    )
+    assert Finding.objects.get(pk=gone.pk).status == "reopened"
+    assert fourth.summary["new"] == 0
+
+
+def test_a_failed_import_resolves_nothing(world, member, django_capture_on_commit_callbacks):
+    good = (GOOD / "hadolint.sarif").read_bytes()
+    import_report(member, world.project_a, good, django_capture_on_commit_callbacks)
+    _, failed = import_report(
+        member, world.project_a, good[:-300], django_capture_on_commit_callbacks
+    )
+    assert failed.status == "failed"
+    assert Finding.objects.filter(status="new").count() == 9
+
+
+def test_text_postgresql_would_refuse_is_cleaned_not_fatal(
+    world, member, django_capture_on_commit_callbacks
+):
+    result = {
+        "ruleId": "R1",
+        "message": {"text": "nul \u0000 and lone \ud800 surrogate"},
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": "a\u0000.py"},
+                    "region": {"startLine": 10**12, "snippet": {"text": "x\u0000 = 1"}},
+                }
+            }
+        ],
+        "properties": {"weird": ["\u0000", {"k": "\udfff"}]},
+    }
+    log = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "T"}}, "results": [result]}]}
+    content = json.dumps(log).encode()  # ASCII escapes: valid JSON, hostile text
+    _, scan = import_report(member, world.project_a, content, django_capture_on_commit_callbacks)
+    assert scan.status == "completed", scan.error_message
+    finding = Finding.objects.get(last_seen_scan=scan)
+    assert "\x00" not in finding.title and finding.file_path == "a.py"
+    assert finding.line_start is None
+    assert finding.code_snippet == "x = 1"
+
+
+def test_a_tool_that_says_it_failed_resolves_nothing_and_fails_the_import(
+    world, member, django_capture_on_commit_callbacks
+):
+    cli = json.loads((GOOD / "seculite-cli.sarif").read_text())
+    import_report(
+        member, world.project_a, json.dumps(cli).encode(), django_capture_on_commit_callbacks
+    )
+    shellcheck = next(r for r in cli["runs"] if r["tool"]["driver"]["name"] == "ShellCheck")
+    shellcheck["results"] = []
+    shellcheck["invocations"] = [
+        {
+            "executionSuccessful": False,
+            "toolExecutionNotifications": [{"level": "error", "message": {"text": "crashed"}}],
+        }
+    ]
+    _, scan = import_report(
+        member, world.project_a, json.dumps(cli).encode(), django_capture_on_commit_callbacks
+    )
+    assert scan.status == "failed"
+    failed = scan.tool_results.get(tool_id="shellcheck")
+    assert failed.status == "failed"
+    assert failed.error_message == ("The report says shellcheck did not run successfully: crashed")
+    # Nothing of shellcheck was resolved; the other tools were imported as usual.
+    assert Finding.objects.filter(tool_id="shellcheck", status="new").count() == 9
+    assert Finding.objects.filter(last_seen_scan=scan).count() == 20
+
+
+def test_heartbeats_while_importing(world, member, django_capture_on_commit_callbacks, monkeypatch):
+    from apps.findings.services import imports
+
+    monkeypatch.setattr(imports, "BEAT_SECONDS", 0)
+    monkeypatch.setattr("apps.findings.services.ingestion.BATCH_ROWS", 5)
+    monkeypatch.setattr("apps.findings.services.ingestion.BATCH_SIZE", 5)
+    _, scan = import_report(
+        member,
+        world.project_a,
+        (GOOD / "checkov.sarif").read_bytes(),
+        django_capture_on_commit_callbacks,
+    )
+    assert scan.status == "completed"
+    assert Finding.objects.filter(last_seen_scan=scan).count() == 39
+
+
+def test_ingestion_queries_are_fixed_per_batch(world, monkeypatch):
+    """Batches of 5 rows: on PostgreSQL the upserts are pipelined on the raw connection (one
+    statement per batch, not seen by Django) and Django runs the same statements for 10 or 40
+    findings; elsewhere each batch adds exactly one bulk upsert."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.findings.services.ingestion import FindingStage
+    from apps.findings.tests.lifecycle_helpers import records
+
+    monkeypatch.setattr("apps.findings.services.ingestion.BATCH_ROWS", 5)
+    monkeypatch.setattr("apps.findings.services.ingestion.BATCH_SIZE", 5)
+
+    def ingest(n, prefix):
+        scan = Scan.objects.create(project=world.project_a, trigger_type="manual")
+        result = scan.tool_results.create(tool_id="bandit", target=world.repo_a)
+        found = records(*[f"{prefix}{i}" for i in range(n)])
+        with CaptureQueriesContext(connection) as queries, transaction.atomic():
+            with FindingStage(scan=scan) as stage:
+                stage.add_all(result, found)
+                counts = stage.write()
+        assert (counts.seen, counts.new) == (n, n)
+        return len(queries)
+
+    ingest(5, "warm-up")  # one-time lookups (the SLA settings row) out of the way
+    small, large = ingest(10, "a"), ingest(40, "b")
+    assert large - small == (0 if connection.vendor == "postgresql" else 6)
