@@ -215,6 +215,7 @@ class FindingStage:
         self._postgres = connection.vendor == "postgresql"
         self._pipeline = None
         self._cursor = None
+        self._locked_targets: set[int] = set()
         self._sql = ""
         self._now = timezone.now()
 
@@ -270,6 +271,14 @@ class FindingStage:
             # not all at once at the commit.
             self._cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             self._sql, self._params = self._statement()
+        # Writers of one target take turns (until their commit): two imports or scans of the
+        # same target would otherwise lock each other's rows batch by batch and deadlock.
+        for target_id in sorted({row[1] for row in rows} - self._locked_targets):
+            self._cursor.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                [f"seculite:findings:target:{target_id}"],
+            )
+            self._locked_targets.add(target_id)
         # One JSON text per batch: the C encoder here, PostgreSQL's JSON parser there (psycopg's
         # array adaptation escapes element by element in Python, ten times slower).
         payload = "".join(_encode([dict(zip(_STAGED, row, strict=True)) for row in rows], 0))
@@ -317,7 +326,6 @@ class FindingStage:
             # Identifiers come from the model; every value is a parameter.
             f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
             f"SELECT {', '.join(expressions)} FROM json_to_recordset(%s::json) AS s({staged}) "
-            f"ORDER BY s.target_id, s.fingerprint "
             f"ON CONFLICT (project_id, target_id, fingerprint) DO UPDATE SET {updates}"
         )
         # The constants come first in the statement (the SELECT list), then the batch's JSON.

@@ -237,7 +237,11 @@ NATIVE = [
     ("semgrep", "semgrep-many.json", 27),
     ("shellcheck", "shellcheck-many.json", 9),
     ("sslyze", "sslyze-many.json", 7),
+    ("trivy-config", "trivy-config-one.json", 1),
+    ("trivy-fs", "trivy-fs-many.json", 5),
+    ("trivy-image", "trivy-zero.json", 0),
     ("wapiti", "wapiti-many.json", 7),
+    ("zap-baseline", "zap-many.json", 20),
 ]
 
 
@@ -265,14 +269,9 @@ def test_native_reports_import_with_exact_counts(
     assert set(imported.values_list("fingerprint", flat=True)) == {f.fingerprint for f in expected}
 
 
-def test_every_plugin_with_fixtures_has_an_exact_count_above(world):
-    covered = {slug for slug, _, _ in NATIVE}
-    missing = [
-        p.slug
-        for p in registry.all()
-        if p.slug not in covered and fixture(p.slug, f"{p.slug}-many.json").exists()
-    ]
-    assert not missing, f"add exact-count import cases for {missing}"
+def test_every_installed_plugin_has_an_exact_count_case_above():
+    missing = set(registry.slugs()) - {slug for slug, _, _ in NATIVE}
+    assert not missing, f"add exact-count import cases for {sorted(missing)}"
 
 
 @pytest.mark.parametrize(
@@ -501,3 +500,30 @@ def test_ingestion_queries_are_fixed_per_batch(world, monkeypatch):
     ingest(5, "warm-up")  # one-time lookups (the SLA settings row) out of the way
     small, large = ingest(10, "a"), ingest(40, "b")
     assert large - small == (0 if connection.vendor == "postgresql" else 6)
+
+
+def test_a_cancelled_import_writes_nothing(world, member, django_capture_on_commit_callbacks):
+    from apps.findings.services.imports import report_import_process
+
+    response = upload(member, world.project_a, fixture("bandit", "bandit-many.json").read_bytes())
+    scan_id = response.json()["id"]
+    cancel = member.post(f"/api/v1/scans/{scan_id}/cancel/")
+    assert cancel.status_code == 200, cancel.content
+    report_import_process(scan_id=scan_id)  # the queued task runs after all
+    scan = Scan.objects.get(pk=scan_id)
+    assert scan.status == "cancelled"
+    assert not Finding.objects.exists()
+
+
+def test_an_import_that_kept_killing_its_worker_fails(world, member, settings):
+    from apps.findings.services.imports import report_import_process
+
+    response = upload(member, world.project_a, fixture("bandit", "bandit-many.json").read_bytes())
+    scan = Scan.objects.get(pk=response.json()["id"])
+    scan.tool_results.update(status="running", attempts=settings.SECULITE_TOOL_MAX_ATTEMPTS)
+    report_import_process(scan_id=scan.pk, task_id="redelivered")
+    scan.refresh_from_db()
+    assert scan.status == "failed"
+    attempts = settings.SECULITE_TOOL_MAX_ATTEMPTS
+    assert f"stopped {attempts} times" in scan.tool_results.get().error_message
+    assert not Finding.objects.exists()
