@@ -18,7 +18,9 @@ from pathlib import Path
 
 BACKEND = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BACKEND))
-DB_NAME = f"seculite_bench_api_{uuid.uuid4().hex[:8]}"
+# --keep NAME reuses (or creates and keeps) a seeded database, for profiling between runs.
+KEEP = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
+DB_NAME = KEEP or f"seculite_bench_api_{uuid.uuid4().hex[:8]}"
 os.environ.update(
     DJANGO_SETTINGS_MODULE="seculite_api.settings.local",
     DB_ENGINE="postgresql",
@@ -51,22 +53,24 @@ INSERT INTO findings_finding (
     severity_rank, severity_override, effective_severity, confidence, rule_id, cwe, cve,
     file_path, line_start, line_end, url, parameter, package_name, package_version,
     fixed_version, code_snippet, remediation, "references", extra, fingerprint, status, tags,
-    risk_acceptance_justification, due_date)
+    risk_acceptance_justification, due_date, resolved_at, assignee_id)
 SELECT p.project_id, p.target_id,
     (ARRAY['bandit','semgrep','detect-secrets','checkov','eslint'])[1 + g % 5],
     p.scan_id, p.scan_id, NULL,
     now() - ((g % 365) || ' days')::interval, now() - ((g % 30) || ' days')::interval,
     now(), now(),
     'Finding ' || g || ' in module ' || (g % 977), '',
-    (ARRAY['info','low','medium','high','critical'])[1 + (g * 7) % 5], (g * 7) % 5, '',
-    (ARRAY['info','low','medium','high','critical'])[1 + (g * 7) % 5], 'high',
+    (ARRAY['info','low','medium','high','critical'])[1 + (g / 50) % 5], (g / 50) % 5, '',
+    (ARRAY['info','low','medium','high','critical'])[1 + (g / 50) % 5], 'high',
     'RULE-' || (g % 311), 79 + g % 50, CASE WHEN g % 17 = 0 THEN 'CVE-2024-' || (g % 9999)
     ELSE '' END,
     'src/module_' || (g % 977) || '/file_' || (g % 53) || '.py', 1 + g % 400, 1 + g % 400,
     '', '', '', '', '', '', '', '[]', '{}', md5(g::text),
     (ARRAY['new','new','new','confirmed','in_progress','resolved','auto_resolved',
-           'false_positive','risk_accepted','reopened'])[1 + g % 10],
-    '[]', '', (now() + (((g % 200) - 60) || ' days')::interval)::date
+           'false_positive','risk_accepted','reopened'])[1 + (g / 250) % 10],
+    '[]', '', (now() + (((g % 200) - 60) || ' days')::interval)::date,
+    CASE WHEN (g / 250) % 10 IN (5, 6) THEN now() - ((g % 180) || ' days')::interval END,
+    CASE WHEN g % 100 = 3 THEN __USER__ END
 FROM generate_series(__START__, __STOP__) AS g
 JOIN LATERAL (SELECT * FROM bench_projects WHERE n = g % 50) p ON true
 """
@@ -104,18 +108,32 @@ def seed(total: int) -> dict:
         for start in range(1, total + 1, step):
             # Integers of ours, no parameters: % stays SQL's modulo operator.
             cursor.execute(
-                SEED_SQL.replace("__START__", str(start)).replace(
-                    "__STOP__", str(min(total, start + step - 1))
-                )
+                SEED_SQL.replace("__START__", str(start))
+                .replace("__STOP__", str(min(total, start + step - 1)))
+                .replace("__USER__", str(user.pk))
             )
         cursor.execute("""
             INSERT INTO findings_findingsnapshot (date, project_id, severity, open_count)
             SELECT (now() - (d || ' days')::interval)::date, b.project_id, s, 1000 + d
             FROM generate_series(1, 120) d, bench_projects b,
                  unnest(ARRAY['critical','high','medium','low','info']) s""")
-        cursor.execute("ANALYZE")
+        # What autovacuum does after a bulk load: statistics and the visibility map.
+        cursor.execute("VACUUM ANALYZE")
     print(f"seeded {total} findings across 50 projects in {time.monotonic() - started:.1f} s")
     return {"user": user, "projects": [r[1] for r in rows]}
+
+
+def reuse() -> dict:
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from apps.projects.models import Project
+
+    call_command("migrate", interactive=False, verbosity=0)
+    user = get_user_model().objects.get(username="bench")
+    projects = list(Project.objects.order_by("pk").values_list("pk", flat=True))
+    print(f"reusing the seeded database {DB_NAME}")
+    return {"user": user, "projects": projects}
 
 
 def measure(client, name: str, method: str, url: str, runs: int, body=None) -> tuple:
@@ -138,16 +156,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--findings", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--keep", metavar="NAME", help="reuse (or seed and keep) this database")
     args = parser.parse_args()
     with admin_conn() as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
     try:
         import django
 
         django.setup()
         from django.test import Client
 
-        data = seed(args.findings)
+        data = reuse() if exists else seed(args.findings)
         client = Client()
         client.force_login(data["user"])
         # A cursor for page 1,000 (50 per page): follow `next` links until there.
@@ -201,10 +222,13 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        with admin_conn() as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME))
-            )
+        if not KEEP:
+            with admin_conn() as conn:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(DB_NAME)
+                    )
+                )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
-from apps.core.filters import CharInFilter, NumberInFilter
+from apps.core.filters import CharInFilter, NumberInFilter, UtcIsoDateTimeFilter
 
 from .models import OPEN_STATUSES, SEVERITY_RANK, Finding, FindingStatus, Severity
 
@@ -55,10 +55,10 @@ class FindingFilter(filters.FilterSet):
     )
     assigned_to_user_id = NumberInFilter(field_name="assignee_id")
     tag = CharInFilter(method="filter_tag", help_text="Findings with any of these tags.")
-    first_seen_after = filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="gte")
-    first_seen_before = filters.IsoDateTimeFilter(field_name="first_seen_at", lookup_expr="lt")
-    last_seen_after = filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
-    last_seen_before = filters.IsoDateTimeFilter(field_name="last_seen_at", lookup_expr="lt")
+    first_seen_after = UtcIsoDateTimeFilter(field_name="first_seen_at", lookup_expr="gte")
+    first_seen_before = UtcIsoDateTimeFilter(field_name="first_seen_at", lookup_expr="lt")
+    last_seen_after = UtcIsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
+    last_seen_before = UtcIsoDateTimeFilter(field_name="last_seen_at", lookup_expr="lt")
     overdue = filters.BooleanFilter(
         method="filter_overdue", help_text="Open and past its due date (true), or not (false)."
     )

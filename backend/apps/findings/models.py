@@ -122,7 +122,8 @@ class Finding(TimeStampedModel):
         ]
         # One index per filter the API offers (list ordering is -severity_rank, -id).
         indexes = [
-            models.Index(fields=["project", "status", "-severity_rank", "-id"]),
+            # A project's list in severity order walks only that project's entries.
+            models.Index(fields=["project", "-severity_rank", "-id"]),
             models.Index(fields=["status", "-severity_rank", "-id"]),
             models.Index(fields=["-severity_rank", "-id"]),
             models.Index(fields=["target", "tool_id", "status"]),
@@ -133,7 +134,13 @@ class Finding(TimeStampedModel):
             models.Index(fields=["cwe"]),
             models.Index(fields=["cve"]),
             models.Index(fields=["file_path"]),
-            models.Index(fields=["assignee", "status"]),
+            # "Assigned to me" on the dashboard: counts index-only, the first items in order.
+            models.Index(
+                fields=["assignee", "-severity_rank", "due_date", "-id"],
+                include=["project"],
+                condition=models.Q(status__in=OPEN_STATUSES),
+                name="finding_assigned_open_idx",
+            ),
             models.Index(fields=["due_date", "id"]),  # filters, and keyset ordering
             models.Index(fields=["first_seen_at", "id"]),  # filters, and keyset ordering
             models.Index(fields=["last_seen_at", "id"]),  # filters, and keyset ordering
@@ -211,6 +218,47 @@ class FindingSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.project_id} {self.severity}: {self.open_count}"
+
+
+class FindingCount(models.Model):
+    """A change of the number of findings of one (project, status, severity rank): appended by
+    PostgreSQL triggers, summed by readers, folded by a periodic task (see apps.findings.counts).
+    No foreign key constraint: rows of a deleted project's findings must not block its deletion,
+    and compaction drops them once they sum to zero."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=20)
+    severity_rank = models.SmallIntegerField()
+    n = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.status} {self.severity_rank}: {self.n:+d}"
+
+
+class FindingDayCount(models.Model):
+    """A change of a per-day count, appended by the same triggers as FindingCount: "due" counts
+    open findings by due date (SLA breaches), "resolved" counts closed findings by the UTC day
+    they were resolved, with the seconds they took (mean time to remediate)."""
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    severity_rank = models.SmallIntegerField()
+    kind = models.CharField(max_length=10)
+    day = models.DateField()
+    n = models.BigIntegerField()
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.kind} {self.day} {self.severity_rank}: {self.n:+d}"
 
 
 class ReportImport(TimeStampedModel):

@@ -1,7 +1,7 @@
 """Reads of findings, always scoped to the caller's organizations, and the keyset ("cursor")
 pages of the findings list."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.db.models import BooleanField, Expression, F, Prefetch, QuerySet, Value
@@ -31,8 +31,34 @@ def findings_for(user) -> QuerySet[Finding]:
     return Finding.objects.filter(project_id__in=visible_projects(user))
 
 
+#: The columns a list row shows (and its ordering keys): never the long texts (description,
+#: code snippet, remediation, extra), which a page of 500 would otherwise drag along.
+LIST_COLUMNS = (
+    *(
+        "id project target tool_id title severity severity_rank severity_override status "
+        "rule_id cwe cve file_path line_start line_end url package_name package_version due_date "
+        "tags first_seen_at last_seen_at resolved_at first_seen_scan last_seen_scan "
+        "resolved_at_scan"
+    ).split(),
+    "assignee__id",
+    "assignee__username",
+)
+
+
 def findings_list(user) -> QuerySet[Finding]:
-    return findings_for(user).select_related("assignee")
+    """The list's rows. The visible project ids are read first and given to the page query as
+    constants: PostgreSQL then estimates the page from the findings' own statistics and reads
+    one index range. As a subquery over projects (a small table that autovacuum never analyzes:
+    fewer than 50 changed rows) it assumes a default 0.5% of the findings match, and sorts all
+    of the caller's findings for every page instead (about a second at 100,000 findings)."""
+    if not user or not user.is_authenticated:
+        return Finding.objects.none()
+    project_ids = [row["pk"] for row in visible_projects(user)]
+    return (
+        Finding.objects.filter(project_id__in=project_ids)
+        .select_related("assignee")
+        .only(*LIST_COLUMNS)
+    )
 
 
 def finding_detail_for(user, pk) -> Finding | None:
@@ -102,6 +128,13 @@ def _key_value(column: str, raw: Any):
     value = parse_date(str(raw)) if column == "due_date" else parse_datetime(str(raw))
     if value is None:
         raise ValueError(column)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        # A forged cursor's UTC offset may lie beyond PostgreSQL's ±15:59 (a DataError), or the
+        # date have no UTC equivalent (OverflowError): in UTC, or an invalid cursor.
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(column) from None
     return value
 
 

@@ -19,7 +19,8 @@ from django.http import UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.urls import path
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, generics, mixins, serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
@@ -117,8 +118,15 @@ class ImportUploadHandler(FileUploadHandler):
             self.stored = None
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class ReportFileField(serializers.FileField):
+    """The multipart file part: `format: binary` in the schema. A plain FileField is described
+    by its response form (a URI), and clients generated from the schema, the fuzzer among them,
+    would send a text field instead of a file."""
+
+
 class ReportImportCreateSerializer(serializers.Serializer):
-    file = serializers.FileField(
+    file = ReportFileField(
         allow_empty_file=True,
         help_text="The report: SARIF 2.1.0 or a scanner's native JSON/XML report.",
     )

@@ -171,7 +171,7 @@ class NativeReader(ReportReader):
         if streamed is not None:
             yield from streamed(self.path)
             return
-        limit = getattr(settings, "SECULITE_IMPORT_MAX_UNSTREAMED_MB", 64) * 1024 * 1024
+        limit = settings.SECULITE_IMPORT_MAX_UNSTREAMED_MB * 1024 * 1024
         size = self.path.stat().st_size
         if size > min(limit, self.plugin.max_report_bytes):
             raise ParseError(

@@ -169,14 +169,19 @@ class JsonReader:
                 raise self._error(f"unreadable JSON value: {exc}") from None
             # A value that touches the end of the buffer may continue in the next chunk.
             if end is not None and (end < len(self._buf) or self._eof):
+                if end - self._pos > self.max_value_chars:
+                    raise self._too_large()
                 self._pos = end
                 return value
             pending = len(self._buf) - self._pos
             if pending > self.max_value_chars:
-                raise self._error(
-                    f"a single JSON value is larger than {self.max_value_chars} characters"
-                )
-            self._fill(max(CHUNK_CHARS, pending))
+                raise self._too_large()
+            # Doubling keeps re-decoding linear; past half the limit, one chunk at a time, so
+            # the buffer never holds much more than the limit.
+            self._fill(max(CHUNK_CHARS, min(pending, self.max_value_chars - pending)))
+
+    def _too_large(self) -> ParseError:
+        return self._error(f"a single JSON value is larger than {self.max_value_chars} characters")
 
     def iter_object(self) -> Iterator[str]:
         """Yield each key of the next object; the caller reads or skips its value (a value

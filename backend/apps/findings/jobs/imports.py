@@ -14,8 +14,9 @@ from ..services import imports
 logger = logging.getLogger("seculite.findings")
 
 #: When set (benchmarks), each import appends {"scan", "statements", "batches"} to this file:
-#: the SQL statements the task ran through Django's cursors, and the pipelined upserts (one per
-#: batch, sent on the raw connection, so not seen by the counter).
+#: the SQL statements of the task, those run through Django's cursors (counted here) and those
+#: the finding stage sent on the raw connection (a COPY, a merge and a TRUNCATE per batch, not
+#: seen by Django), and the number of batches.
 QUERY_LOG_ENV = "SECULITE_IMPORT_QUERY_LOG"
 
 
@@ -48,6 +49,10 @@ def report_import_process(self, scan_id: int) -> None:
             logger.exception("could not record the crash of report import %s", scan_id)
         raise
     if query_log:
-        line = {"scan": scan_id, "statements": statements[0], "batches": stats.get("batches", 0)}
+        line = {
+            "scan": scan_id,
+            "statements": statements[0] + stats.get("statements", 0),
+            "batches": stats.get("batches", 0),
+        }
         with open(query_log, "a") as out:
             out.write(json.dumps(line) + "\n")

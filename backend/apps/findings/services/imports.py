@@ -279,7 +279,8 @@ def _tool_results(scan: Scan, first: ScanToolResult, tools) -> dict[str, ScanToo
 def report_import_process(*, scan_id: int, task_id: str = "", worker: str = "") -> dict:
     """Read the report, stage its findings, write them at once, and finish the scan.
 
-    Returns {"staged": rows written, "batches": upsert statements} (for benchmarks)."""
+    Returns {"staged": rows written, "batches": merges, "statements": SQL statements the stage
+    sent on the raw connection} (for benchmarks)."""
     from apps.scans.services.execution import scan_maybe_finish
 
     claimed = _claim(scan_id, task_id, worker)
@@ -294,7 +295,7 @@ def report_import_process(*, scan_id: int, task_id: str = "", worker: str = "") 
     clock = time.monotonic()
     fmt = report.requested_format
     beat = _Beat(scan)
-    stats = {"staged": 0, "batches": 0}
+    stats = {"staged": 0, "batches": 0, "statements": 0}
     try:
         if not path.is_file():
             raise ParseError("the uploaded file is no longer there")
@@ -310,7 +311,11 @@ def report_import_process(*, scan_id: int, task_id: str = "", worker: str = "") 
                 for tool_id, record in reader.records():
                     stage.add(results[tool_id], record)
                 counts = stage.write()
-                stats = {"staged": stage.count, "batches": stage.batches}
+                stats = {
+                    "staged": stage.count,
+                    "batches": stage.batches,
+                    "statements": stage.statements,
+                }
             # The tool results are locked only now: the heartbeat (another connection) updates
             # them while the findings are written.
             ids = [r.pk for r in results.values()] or [result.pk]

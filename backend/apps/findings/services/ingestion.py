@@ -5,12 +5,20 @@ lifecycle's job after the scan (services.lifecycle), not this module's.
 
 `FindingStage` writes inside the caller's transaction, so a report is stored all or nothing:
 `add()` upserts a batch at a time as records stream in (memory stays bounded whatever the report
-size) and `write()` returns the counts. On PostgreSQL each batch is one INSERT ... SELECT FROM
-json_to_recordset(...) ON CONFLICT DO UPDATE sent in psycopg's pipeline mode, so the database
-works on one batch while Python parses the next (two cores, both busy). Queries: one per batch of
-`BATCH_ROWS` rows, plus one count at the end; elsewhere (SQLite) two per `BATCH_SIZE` rows.
-New rows get their effective severity and SLA due date at insert, so the lifecycle pass has
-nothing to rewrite for them."""
+size) and `write()` returns the counts.
+
+On PostgreSQL a batch of `BATCH_ROWS` rows is COPYed (binary) into a temporary stage table, then
+one INSERT ... SELECT FROM the stage ON CONFLICT DO UPDATE merges it, sent in psycopg's pipeline
+mode: the database merges one batch while Python parses the next (two cores, both busy). Each
+merge returns its counts (rows written and inserted per tool result), so nothing is counted
+afterwards. Statements: three per batch (COPY, merge, TRUNCATE of the stage) and a fixed few per
+stage. Elsewhere (SQLite) two statements per `BATCH_SIZE` rows and one count at the end.
+
+New rows get their effective severity and SLA due date at insert, and a known row keeps the
+rank of its analyst's severity override, so the lifecycle pass has nothing to rewrite for them.
+An unchanged row is still written (its last-seen scan, time and tool result change): those
+columns are indexed, so PostgreSQL writes a new row version whatever else changes, and comparing
+the content first would only add work."""
 
 from __future__ import annotations
 
@@ -31,8 +39,10 @@ from apps.tools.plugins.base import FindingData
 from ..models import SEVERITY_RANK, Finding, FindingStatus
 
 BATCH_SIZE = 1000
-#: Rows per upsert statement on PostgreSQL.
+#: Rows per COPY and merge on PostgreSQL.
 BATCH_ROWS = 5000
+#: The temporary table a batch is COPYed into (PostgreSQL; dropped at the commit).
+STAGE_TABLE = "seculite_finding_stage"
 _INT_MAX = 2**31 - 1
 # Columns refreshed when a known finding is seen again (first_seen_*, status, triage stay).
 REFRESHED = [
@@ -96,6 +106,10 @@ _SQL_TYPES = {
     "line_end": "integer",
 }
 _JSON_COLUMNS = ("references", "extra")
+#: The binary COPY type of each staged column.
+_COPY_TYPES = [
+    {"bigint": "int8", "integer": "int4"}.get(_SQL_TYPES.get(c, "text"), "text") for c in _STAGED
+]
 
 
 @dataclass
@@ -201,6 +215,16 @@ def _content(record: FindingData) -> tuple:
 
 
 # --- the stage ------------------------------------------------------------------------------
+def _key(target_id: int, fingerprint: str) -> int | tuple[int, str]:
+    """A compact exact key of one row (fingerprints are mostly SHA-256 hex)."""
+    if len(fingerprint) == 64:
+        try:
+            return int(fingerprint, 16) | (target_id << 256)
+        except ValueError:
+            pass
+    return (target_id, fingerprint)
+
+
 class FindingStage:
     """Upserts the findings of one scan's tool results batch by batch, inside the caller's
     transaction: if anything fails before the commit, nothing is written."""
@@ -210,14 +234,25 @@ class FindingStage:
         self.on_progress = on_progress
         self.count = 0
         self.batches = 0
+        #: Statements sent on the raw connection (PostgreSQL): not seen by Django's counters.
+        self.statements = 0
         self._rows: dict[tuple[int, str], tuple] = {}
         self._result_ids: set[int] = set()
         self._postgres = connection.vendor == "postgresql"
-        self._pipeline = None
-        self._cursor = None
-        self._locked_targets: set[int] = set()
-        self._sql = ""
         self._now = timezone.now()
+        # PostgreSQL: the raw connection, the merge the server is running, and the counts.
+        self._raw = None
+        self._cursor = None
+        self._pipeline = None
+        self._merge = None
+        self._sql = ""
+        self._params: list = []
+        self._locked_targets: set[int] = set()
+        self._counts: dict[int, list[int]] = {}
+        # Keys of rows sent in earlier batches, and rows that repeat one of them: those go last,
+        # and are not counted twice.
+        self._sent: set = set()
+        self._repeats: dict[tuple[int, str], tuple] = {}
 
     def __enter__(self) -> FindingStage:
         return self
@@ -228,14 +263,16 @@ class FindingStage:
     def add(self, tool_result, record: FindingData) -> None:
         if not record.fingerprint:
             return
-        # A fingerprint seen twice in one batch is one row (the later record wins).
-        self._rows[(tool_result.target_id, record.fingerprint)] = (
-            tool_result.pk,
-            tool_result.target_id,
-            tool_result.tool_id,
-            *_content(record),
-        )
+        key = (tool_result.target_id, record.fingerprint)
+        row = (tool_result.pk, tool_result.target_id, tool_result.tool_id, *_content(record))
         self._result_ids.add(tool_result.pk)
+        if self._sent and _key(*key) in self._sent:
+            self._repeats[key] = row
+            if len(self._repeats) >= BATCH_ROWS:
+                self._flush_repeats()
+            return
+        # A fingerprint seen twice in one batch is one row (the later record wins).
+        self._rows[key] = row
         if len(self._rows) >= (BATCH_ROWS if self._postgres else BATCH_SIZE):
             self._flush()
 
@@ -248,46 +285,98 @@ class FindingStage:
             return
         if not connection.in_atomic_block:
             raise RuntimeError("FindingStage writes inside a transaction (transaction.atomic)")
-        rows = list(self._rows.values())
+        rows = self._rows
         self._rows = {}
         if self._postgres:
-            self._upsert_postgres(rows)
+            self._merge_postgres(list(rows.values()), counted=True)
+            self._sent.update(_key(*key) for key in rows)
         else:
-            self._upsert_orm(rows)
+            self._upsert_orm(list(rows.values()))
         self.count += len(rows)
         self.batches += 1
         if self.on_progress is not None:
             self.on_progress(self.count)
 
+    def _flush_repeats(self) -> None:
+        """Rows whose key an earlier batch wrote: written again (the later record wins) but
+        not counted again. Only PostgreSQL sets them aside."""
+        if self._repeats:
+            rows, self._repeats = list(self._repeats.values()), {}
+            self._merge_postgres(rows, counted=False)
+
     # --- PostgreSQL -----------------------------------------------------------------------------
-    def _upsert_postgres(self, rows: list[tuple]) -> None:
-        if self._pipeline is None:
-            connection.ensure_connection()
-            raw = connection.connection
-            self._pipeline = raw.pipeline()
-            self._pipeline.__enter__()
-            self._cursor = raw.cursor()
-            # Foreign keys checked row by row as the batches go in (overlapping the parsing),
-            # not all at once at the commit.
-            self._cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            self._sql, self._params = self._statement()
+    def _execute(self, sql: str, params=None) -> None:
+        self._cursor.execute(sql, params)
+        self.statements += 1
+
+    def _start_postgres(self) -> None:
+        connection.ensure_connection()
+        self._raw = connection.connection
+        self._cursor = self._raw.cursor()
+        # Foreign keys checked as each batch goes in (overlapping the parsing), not all at once
+        # at the commit.
+        self._execute("SET CONSTRAINTS ALL IMMEDIATE")
+        quote = connection.ops.quote_name
+        staged = ", ".join(f"{quote(c)} {_SQL_TYPES.get(c, 'text')}" for c in _STAGED)
+        # Identifiers come from the model and this module.
+        self._execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} ({staged}) ON COMMIT DROP"
+        )
+        self._execute(f"TRUNCATE {STAGE_TABLE}")
+        self._sql, self._params = self._statement()
+
+    def _merge_postgres(self, rows: list[tuple], *, counted: bool) -> None:
+        """COPY the batch into the stage, then send its merge without waiting for it."""
+        if self._raw is None:
+            self._start_postgres()
+        else:
+            self._wait()
         # Writers of one target take turns (until their commit): two imports or scans of the
         # same target would otherwise lock each other's rows batch by batch and deadlock.
         for target_id in sorted({row[1] for row in rows} - self._locked_targets):
-            self._cursor.execute(
+            self._execute(
                 "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
                 [f"seculite:findings:target:{target_id}"],
             )
             self._locked_targets.add(target_id)
-        # One JSON text per batch: the C encoder here, PostgreSQL's JSON parser there (psycopg's
-        # array adaptation escapes element by element in Python, ten times slower).
-        payload = "".join(_encode([dict(zip(_STAGED, row, strict=True)) for row in rows], 0))
-        self._cursor.execute(self._sql, [*self._params, payload])
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(c) for c in _STAGED)
+        with self._cursor.copy(
+            f"COPY {STAGE_TABLE} ({columns}) FROM STDIN (FORMAT BINARY)"
+        ) as copy:
+            copy.set_types(_COPY_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        self.statements += 1
+        self._pipeline = self._raw.pipeline()
+        self._pipeline.__enter__()
+        self._merge = (self._raw.cursor(), counted)
+        self._merge[0].execute(self._sql, self._params)
+        self._execute(f"TRUNCATE {STAGE_TABLE}")
+        self.statements += 1
+
+    def _wait(self) -> None:
+        """Wait for the merge the server is running (raising its error) and add its counts."""
+        if self._pipeline is None:
+            return
+        pipeline, self._pipeline = self._pipeline, None
+        cursor, counted = self._merge
+        self._merge = None
+        try:
+            pipeline.__exit__(None, None, None)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+        if counted:
+            for result_id, seen, new in rows:
+                counts = self._counts.setdefault(result_id, [0, 0])
+                counts[0] += seen
+                counts[1] += new
 
     def _statement(self) -> tuple[str, list]:
-        """INSERT ... SELECT FROM json_to_recordset(the batch) ON CONFLICT DO UPDATE."""
+        """INSERT ... SELECT FROM the stage ON CONFLICT DO UPDATE, returning per tool result the
+        rows written and those inserted (first seen by this scan)."""
         quote = connection.ops.quote_name
-        staged = ", ".join(f"{quote(c)} {_SQL_TYPES.get(c, 'text')}" for c in _STAGED)
         now, scan = self._now, self.scan
         provided: dict[str, tuple[str, list]] = {
             "project_id": ("%s", [scan.project_id]),
@@ -319,24 +408,33 @@ class FindingStage:
                 expressions.append("%s")
                 default = model_field.get_default()
                 params.append(model_field.get_db_prep_save(default, connection))
-        refreshed = [Finding._meta.get_field(name).column for name in REFRESHED]
-        updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in refreshed)
         table = quote(Finding._meta.db_table)
+        updates = []
+        for name in REFRESHED:
+            column = quote(Finding._meta.get_field(name).column)
+            if name == "severity_rank":
+                # An analyst's override keeps its own rank.
+                updates.append(
+                    f"{column} = CASE WHEN {table}.severity_override = '' "
+                    f"THEN EXCLUDED.{column} ELSE {table}.{column} END"
+                )
+            else:
+                updates.append(f"{column} = EXCLUDED.{column}")
         sql = (
             # Identifiers come from the model; every value is a parameter.
-            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-            f"SELECT {', '.join(expressions)} FROM json_to_recordset(%s::json) AS s({staged}) "
-            f"ON CONFLICT (project_id, target_id, fingerprint) DO UPDATE SET {updates}"
+            f"WITH written AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {', '.join(expressions)} FROM {STAGE_TABLE} AS s "
+            f"ON CONFLICT (project_id, target_id, fingerprint) DO UPDATE SET {', '.join(updates)} "
+            "RETURNING tool_result_id, first_seen_scan_id) "
+            "SELECT tool_result_id, count(*), count(*) FILTER (WHERE first_seen_scan_id = %s) "
+            "FROM written GROUP BY tool_result_id"
         )
-        # The constants come first in the statement (the SELECT list), then the batch's JSON.
-        return sql, params
+        return sql, [*params, scan.pk]
 
     def _finish_postgres(self) -> None:
-        if self._pipeline is not None:
-            pipeline, self._pipeline = self._pipeline, None
-            self._cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-            self._cursor.close()
-            pipeline.__exit__(None, None, None)  # waits for the batches; raises their errors
+        if self._raw is not None:
+            self._wait()
+            self._execute("SET CONSTRAINTS ALL DEFERRED")
 
     # --- other databases (SQLite in development and unit tests) --------------------------------
     def _upsert_orm(self, rows: list[tuple]) -> None:
@@ -372,11 +470,18 @@ class FindingStage:
 
     # --- writing and discarding ------------------------------------------------------------------
     def write(self) -> IngestResult:
-        """Send what is left and return the counts (one aggregate query)."""
+        """Send what is left and return the counts (PostgreSQL: from the merges; elsewhere one
+        aggregate query)."""
         self._flush()
-        if self._postgres:
-            self._finish_postgres()
         result = IngestResult()
+        if self._postgres:
+            self._flush_repeats()
+            self._finish_postgres()
+            for result_id, (seen, new) in self._counts.items():
+                result.seen_by_result[result_id] = seen
+                result.seen += seen
+                result.new += new
+            return result
         if not self._result_ids:
             return result
         rows = (
@@ -394,13 +499,20 @@ class FindingStage:
     def discard(self) -> None:
         """Drop what was not sent; on an error the caller's transaction rolls back the rest."""
         self._rows = {}
+        self._repeats = {}
         if self._pipeline is not None:
             pipeline, self._pipeline = self._pipeline, None
             try:
-                self._cursor.close()
+                self._merge[0].close()
                 pipeline.__exit__(None, None, None)
             except Exception:  # noqa: S110 - the error that brought us here is the one to report
                 pass
+        if self._cursor is not None:
+            try:
+                self._cursor.close()
+            except Exception:  # noqa: S110 - as above
+                pass
+            self._cursor = None
 
 
 def _due_date_case(now) -> tuple[str, list]:
@@ -434,23 +546,31 @@ def findings_ingest(*, tool_result, records: Iterable[FindingData]) -> IngestRes
 def findings_summary(*, scan) -> dict:
     """Counts for a scan's summary: by severity (seen in this scan), new and recurring.
 
-    Two aggregate queries whatever the number of findings."""
-    seen = Finding.objects.filter(last_seen_scan=scan)
+    One aggregate query whatever the number of findings."""
     by_severity = {s: 0 for s in SEVERITY_RANK}
-    for row in seen.values("severity").annotate(n=Count("id")).order_by():
-        by_severity[row["severity"]] = row["n"]
-    counts = seen.aggregate(
-        new=Count("id", filter=Q(first_seen_scan=scan)),
-        open=Count(
-            "id",
-            filter=~Q(status__in=[FindingStatus.FALSE_POSITIVE, FindingStatus.RISK_ACCEPTED]),
-        ),
+    new = still_open = 0
+    rows = (
+        Finding.objects.filter(last_seen_scan=scan)
+        .values("severity")
+        .annotate(
+            n=Count("id"),
+            new=Count("id", filter=Q(first_seen_scan=scan)),
+            open=Count(
+                "id",
+                filter=~Q(status__in=[FindingStatus.FALSE_POSITIVE, FindingStatus.RISK_ACCEPTED]),
+            ),
+        )
+        .order_by()
     )
+    for row in rows:
+        by_severity[row["severity"]] = row["n"]
+        new += row["new"]
+        still_open += row["open"]
     total = sum(by_severity.values())
     return {
         "total": total,
         "by_severity": by_severity,
-        "new": counts["new"],
-        "recurring": total - counts["new"],
-        "open": counts["open"],
+        "new": new,
+        "recurring": total - new,
+        "open": still_open,
     }

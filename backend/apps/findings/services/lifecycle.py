@@ -16,7 +16,10 @@ and moves the due date. A finding that another scan saw after this scan's tool r
 is not resolved by this one (two scans of one target running at once).
 
 Every change is a set-based statement (UPDATE ... WHERE, INSERT ... SELECT for the history), so
-the number of queries does not depend on the number of findings."""
+the number of queries does not depend on the number of findings. On PostgreSQL each change is one
+statement that reads the rows once: the rows are locked in id order, their history rows written
+and the rows changed by a single WITH ... UPDATE (elsewhere: a lock, an INSERT ... SELECT and an
+UPDATE, each reading the rows again)."""
 
 from datetime import date, datetime, timedelta
 
@@ -165,6 +168,55 @@ def lock_rows(queryset: QuerySet) -> int:
     return len(queryset.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
 
 
+def status_change(
+    queryset: QuerySet, *, status: str, now: datetime, note: str, scan_id=None, **changes
+) -> int:
+    """Set `status` (and the columns in `changes`) on the rows of `queryset`, with one status
+    history row each; returns how many changed. The rows are locked in id order first.
+
+    PostgreSQL: one statement (WITH locked AS (SELECT ... FOR UPDATE), history AS (INSERT ...
+    SELECT FROM locked) UPDATE ... FROM locked). Elsewhere: lock, INSERT ... SELECT, UPDATE."""
+    if connection.vendor != "postgresql":
+        if not lock_rows(queryset):
+            return 0
+        history_insert(
+            queryset,
+            field="status",
+            old=F("status"),
+            new=status,
+            now=now,
+            scan_id=scan_id,
+            note=note,
+        )
+        return queryset.update(status=status, updated_at=now, **changes)
+    locked = queryset.select_for_update(of=("self",)).order_by("pk").values_list("pk", "status")
+    select, select_params = locked.query.sql_with_params()
+    quote = connection.ops.quote_name
+    table = quote(Finding._meta.db_table)
+    sets, set_params = [], []
+    for name, value in {"status": status, "updated_at": now, **changes}.items():
+        model_field = Finding._meta.get_field(name)
+        sets.append(f"{quote(model_field.column)} = %s")
+        if model_field.is_relation:
+            value = value.pk if hasattr(value, "pk") else value
+        else:
+            value = model_field.get_db_prep_save(value, connection)
+        set_params.append(value)
+    history = quote(FindingHistory._meta.db_table)
+    columns = ", ".join(quote(c) for c in _HISTORY_COLUMNS)
+    sql = (
+        # Identifiers come from the models; every value is a parameter.
+        f"WITH locked (id, status) AS ({select}), "  # noqa: S608
+        f"history AS (INSERT INTO {history} ({columns}) "
+        "SELECT id, %s, NULL, %s, 'status', status, %s, %s FROM locked) "
+        f"UPDATE {table} AS f SET {', '.join(sets)} FROM locked WHERE f.id = locked.id"
+    )
+    params = [*select_params, now, scan_id, status, note, *set_params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 # --- the pass after a scan ------------------------------------------------------------------
 def findings_lifecycle_close_scan(*, scan) -> dict[str, int]:
     """Apply the lifecycle to the findings of a scan that just finished (called by the scan
@@ -210,43 +262,27 @@ def _auto_resolve(*, scan, pairs, now) -> int:
         .filter(covered)
         .exclude(last_seen_scan=scan)
     )
-    if not lock_rows(stale):
-        return 0
-    history_insert(
+    return status_change(
         stale,
-        field="status",
-        old=F("status"),
-        new=FindingStatus.AUTO_RESOLVED.value,
+        status=FindingStatus.AUTO_RESOLVED.value,
         now=now,
         scan_id=scan.pk,
         note="Not found by this scan.",
-    )
-    return stale.update(
-        status=FindingStatus.AUTO_RESOLVED,
         resolved_at=now,
         resolved_at_scan=scan,
-        updated_at=now,
     )
 
 
 def _reopen_seen(*, scan, now) -> int:
     back = Finding.objects.filter(last_seen_scan=scan, status__in=RESOLVED_STATUSES)
-    if not lock_rows(back):
-        return 0
-    history_insert(
+    return status_change(
         back,
-        field="status",
-        old=F("status"),
-        new=FindingStatus.REOPENED.value,
+        status=FindingStatus.REOPENED.value,
         now=now,
         scan_id=scan.pk,
         note="Found again by this scan.",
-    )
-    return back.update(
-        status=FindingStatus.REOPENED,
         resolved_at=None,
         resolved_at_scan=None,
-        updated_at=now,
     )
 
 
@@ -258,6 +294,9 @@ def findings_reconcile_severity(*, queryset: QuerySet, now: datetime, scan_id=No
     severity changed without an override pinning it gets a history row and a new due date; a
     finding with an override keeps sorting by the override."""
     days = sla_days()
+    if connection.vendor == "postgresql":
+        _reconcile_postgres(queryset, now=now, scan_id=scan_id, days=days)
+        return
     # Ingestion writes the scanner's rank: an override's rank wins again.
     queryset.exclude(severity_override="").update(severity_rank=rank_case("severity_override"))
     changed = (
@@ -272,12 +311,67 @@ def findings_reconcile_severity(*, queryset: QuerySet, now: datetime, scan_id=No
         new=F("severity"),
         now=now,
         scan_id=scan_id,
-        note="The scanner reports a new severity.",
+        note=SEVERITY_NOTE,
     )
     effective = effective_severity_expression()
     queryset.filter(
         Q(effective_severity="") | (Q(severity_override="") & ~Q(effective_severity=F("severity")))
     ).update(effective_severity=effective, due_date=effective_due_date_case(days))
+
+
+SEVERITY_NOTE = "The scanner reports a new severity."
+
+
+def _reconcile_postgres(queryset: QuerySet, *, now, scan_id, days: dict[str, int]) -> None:
+    """The same in one statement that reads the rows once: the rows out of line (with their new
+    effective severity, due date and rank computed by the expressions above), a history row for
+    each scanner severity change, and the update."""
+    out_of_line = (
+        Q(effective_severity="")
+        | (Q(severity_override="") & ~Q(effective_severity=F("severity")))
+        | (~Q(severity_override="") & ~Q(severity_rank=rank_case("severity_override")))
+    )
+    rows = (
+        queryset.filter(out_of_line)
+        .order_by()
+        .annotate(
+            _effective=effective_severity_expression(),
+            _due=effective_due_date_case(days),
+            _rank=rank_case("severity_override"),
+        )
+        .values_list(
+            "pk",
+            "effective_severity",
+            "severity",
+            "severity_override",
+            "_effective",
+            "_due",
+            "_rank",
+        )
+    )
+    select, params = rows.query.sql_with_params()
+    quote = connection.ops.quote_name
+    table = quote(Finding._meta.db_table)
+    history = quote(FindingHistory._meta.db_table)
+    columns = ", ".join(quote(c) for c in _HISTORY_COLUMNS)
+    # The effective severity and due date follow the severity for new rows (no effective
+    # severity yet) and rows without an override whose scanner severity changed.
+    follows = "(c.old = '' OR (c.override = '' AND c.old <> c.severity))"
+    sql = (
+        # Identifiers come from the models; every value is a parameter.
+        f"WITH c (id, old, severity, override, effective, due, rank) AS ({select}), "  # noqa: S608
+        f"history AS (INSERT INTO {history} ({columns}) "
+        f"SELECT c.id, %s, NULL, %s, 'severity', left(c.old, {_VALUE_LIMIT}), "
+        f"left(c.severity, {_VALUE_LIMIT}), %s FROM c "
+        "WHERE c.override = '' AND c.old <> '' AND c.old <> c.severity) "
+        f"UPDATE {table} AS f SET "
+        f"effective_severity = CASE WHEN {follows} THEN c.effective ELSE f.effective_severity END, "
+        f"due_date = CASE WHEN {follows} THEN c.due ELSE f.due_date END, "
+        "severity_rank = CASE WHEN c.override <> '' THEN c.rank ELSE f.severity_rank END "
+        "FROM c WHERE f.id = c.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, now, scan_id, SEVERITY_NOTE])
 
 
 # --- risk acceptances -----------------------------------------------------------------------
@@ -288,14 +382,9 @@ def findings_reopen_expired_acceptances(*, now: datetime | None = None) -> int:
         expired = Finding.objects.filter(
             status=FindingStatus.RISK_ACCEPTED, risk_acceptance_expires_at__lte=now
         )
-        if not lock_rows(expired):
-            return 0
-        history_insert(
+        return status_change(
             expired,
-            field="status",
-            old=F("status"),
-            new=FindingStatus.REOPENED.value,
+            status=FindingStatus.REOPENED.value,
             now=now,
             note="The risk acceptance expired.",
         )
-        return expired.update(status=FindingStatus.REOPENED, updated_at=now)

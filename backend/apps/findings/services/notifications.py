@@ -146,13 +146,19 @@ def notify_finding_assigned(finding, assignee, actor=None) -> None:
 
 def notify_findings_assigned(*, finding_ids, assignee, actor=None) -> None:
     """The same for many findings (a bulk update): one e-mail and one delivery per webhook."""
+    if assignee is None:
+        return
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    findings_assigned_queue(finding_ids=finding_ids, assignee_id=assignee.pk, actor_id=actor_id)
+
+
+def findings_assigned_queue(*, finding_ids, assignee_id: int | None, actor_id=None) -> None:
+    """The same by ids (what triage knows): one task after commit, none on rollback."""
     from ..jobs.notifications import notifications_findings_assigned
 
     ids = sorted({int(pk) for pk in finding_ids})
-    if assignee is None or not ids:
+    if assignee_id is None or not ids:
         return
-    assignee_id = assignee.pk
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     transaction.on_commit(lambda: notifications_findings_assigned.delay(ids, assignee_id, actor_id))
 
 

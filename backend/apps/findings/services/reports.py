@@ -18,11 +18,8 @@ from datetime import date, timedelta
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
-    Avg,
     Count,
-    DurationField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Q,
@@ -37,7 +34,9 @@ from apps.projects.models import Project
 from apps.projects.selectors import projects_for
 from apps.scans.models import SCAN_FINISHED, Scan, ScanToolResult, ToolResultStatus
 
+from .. import counts
 from ..models import OPEN_STATUSES, SEVERITY_RANK, Finding, FindingSnapshot, FindingStatus
+from ..selectors import visible_projects
 
 #: Severities from the highest rank down (never alphabetical).
 SEVERITIES = sorted(SEVERITY_RANK, key=SEVERITY_RANK.get, reverse=True)
@@ -245,29 +244,14 @@ def scan_compare(*, head: Scan, base: Scan, limit: int = 100) -> dict:
 
 
 # --- project posture --------------------------------------------------------------------------
-def _mttr(queryset: QuerySet[Finding], since) -> dict[str, dict]:
-    """Mean days from first sighting to resolution, by severity, of findings closed since."""
-    rows = (
-        queryset.filter(resolved_at__gte=since, status__in=CLOSED_STATUSES)
-        .order_by()
-        .values("severity_rank")
-        .annotate(
-            mean=Avg(
-                ExpressionWrapper(
-                    F("resolved_at") - F("first_seen_at"), output_field=DurationField()
-                )
-            ),
-            n=Count("pk"),
-        )
-    )
+def _mttr(projects, days: int) -> dict[str, dict]:
+    """Mean days from first sighting to resolution, by severity, of the findings of `projects`
+    closed in the last `days` days (from the maintained day counts)."""
     out = {s: {"mean_days": None, "count": 0} for s in SEVERITIES}
-    for row in rows:
+    for row in counts.remediation_rows(projects, days):
         name = RANK_NAMES.get(row["severity_rank"])
-        if name in out and row["mean"] is not None:
-            out[name] = {
-                "mean_days": round(row["mean"].total_seconds() / 86400, 2),
-                "count": row["n"],
-            }
+        if name in out:
+            out[name] = {"mean_days": round(row["mean_days"], 2), "count": row["n"]}
     return out
 
 
@@ -275,21 +259,16 @@ def risk_score(counts: dict[str, int]) -> int:
     return sum(RISK_WEIGHTS[s] * n for s, n in counts.items())
 
 
-def _open_aggregate(queryset: QuerySet[Finding]) -> list[dict]:
-    """Open findings counted by (project, status, severity rank): one index-only scan of the
-    (project, status, severity_rank, id) index."""
-    return list(
-        queryset.filter(status__in=OPEN_STATUSES)
-        .order_by()
-        .values("project_id", "status", "severity_rank")
-        .annotate(n=Count("pk"))
-    )
+def _open_aggregate(projects) -> list[dict]:
+    """Open findings of `projects` (ids, or a queryset of them) counted by (project, status,
+    severity rank), from the maintained counts (apps.findings.counts)."""
+    return counts.count_rows(projects, OPEN_STATUSES)
 
 
-def _sla_breaches(queryset: QuerySet[Finding], today: date) -> dict:
-    """Open findings whose due date has passed (through the due_date index)."""
-    counts = severity_counts(queryset.filter(due_date__lt=today, status__in=OPEN_STATUSES))
-    return {"total": sum(counts.values()), "by_severity": counts}
+def _sla_breaches(projects, today: date) -> dict:
+    """Open findings whose due date has passed (from the maintained day counts)."""
+    overdue = by_severity(counts.overdue_rows(projects, today))
+    return {"total": sum(overdue.values()), "by_severity": overdue}
 
 
 def _status_counts(rows) -> dict[str, int]:
@@ -304,8 +283,8 @@ def project_posture(*, project: Project, days: int = 90) -> dict:
     risk score, mean time to remediate, and its last scans."""
     today = timezone.localdate()
     findings = Finding.objects.filter(project=project)
-    status_rows = findings.order_by().values("status").annotate(n=Count("pk"))
-    open_counts = by_severity(_open_aggregate(findings))
+    status_rows = counts.count_rows([project.pk])
+    open_counts = by_severity(r for r in status_rows if r["status"] in OPEN_STATUSES)
     open_findings = findings.filter(status__in=OPEN_STATUSES)
     by_tool = list(
         open_findings.order_by().values("tool_id").annotate(n=Count("pk")).order_by("-n", "tool_id")
@@ -332,10 +311,10 @@ def project_posture(*, project: Project, days: int = 90) -> dict:
             {"target_id": r["target_id"], "target": r["target__name"], "count": r["n"]}
             for r in by_target
         ],
-        "sla_breaches": _sla_breaches(findings, today),
+        "sla_breaches": _sla_breaches([project.pk], today),
         "risk_score": risk_score(open_counts),
         "oldest_open_since": _iso(oldest[0]) if oldest else None,
-        "mttr": {"days": days, "by_severity": _mttr(findings, timezone.now() - timedelta(days))},
+        "mttr": {"days": days, "by_severity": _mttr([project.pk], days)},
         "last_scans": [
             {
                 **{k: v for k, v in s.items() if k != "summary"},
@@ -358,11 +337,13 @@ def dashboard_summary(*, user, project_id: int | None = None, days: int = 90) ->
 
     today = timezone.localdate()
     findings = findings_for(user)
+    projects = visible_projects(user)
     scans = scans_for(user)
     if project_id is not None:
         findings = findings.filter(project_id=project_id)
+        projects = projects.filter(pk=project_id)
         scans = scans.filter(project_id=project_id)
-    open_rows = _open_aggregate(findings)
+    open_rows = _open_aggregate(projects)
     open_counts = by_severity(open_rows)
     open_by_status = {s: 0 for s in OPEN_STATUSES}
     per_project: dict[int, dict[str, int]] = {}
@@ -398,8 +379,8 @@ def dashboard_summary(*, user, project_id: int | None = None, days: int = 90) ->
         "open": sum(open_counts.values()),
         "open_by_severity": open_counts,
         "open_by_status": open_by_status,
-        "sla_breaches": _sla_breaches(findings, today),
-        "mttr": {"days": days, "by_severity": _mttr(findings, timezone.now() - timedelta(days))},
+        "sla_breaches": _sla_breaches(projects, today),
+        "mttr": {"days": days, "by_severity": _mttr(projects, days)},
         "top_projects": [
             {
                 "project_id": pk,
@@ -469,10 +450,10 @@ def dashboard_trend(*, user, date_from: date, date_to: date, project_id: int | N
     for row in rows:
         days[row["date"]][row["severity"]] = row["n"] or 0
     if date_from <= today <= date_to:
-        live = findings_for(user).filter(status__in=OPEN_STATUSES)
+        live = visible_projects(user)
         if project_id is not None:
-            live = live.filter(project_id=project_id)
-        days[today] = severity_counts(live)
+            live = live.filter(pk=project_id)
+        days[today] = by_severity(_open_aggregate(live))
     first = snapshots.order_by("date").values_list("date", flat=True)[:1]
     return {
         "date_from": date_from.isoformat(),
@@ -492,21 +473,14 @@ def findings_snapshot_take(*, day: date | None = None) -> int:
     today's rows are replaced each hour, so the last run of a day leaves its final counts.
     Returns the number of rows written."""
     day = day or timezone.localdate()
-    rows = (
-        Finding.objects.filter(status__in=OPEN_STATUSES, project__is_active=True)
-        .order_by()
-        .values("project_id", "severity_rank")
-        .annotate(n=Count("pk"))
-    )
+    per_key: dict[tuple[int, int], int] = {}
+    for r in _open_aggregate(Project.objects.filter(is_active=True).values("pk")):
+        key = (r["project_id"], r["severity_rank"])
+        per_key[key] = per_key.get(key, 0) + r["n"]
     snapshots = [
-        FindingSnapshot(
-            date=day,
-            project_id=r["project_id"],
-            severity=RANK_NAMES[r["severity_rank"]],
-            open_count=r["n"],
-        )
-        for r in rows
-        if r["severity_rank"] in RANK_NAMES
+        FindingSnapshot(date=day, project_id=pk, severity=RANK_NAMES[rank], open_count=n)
+        for (pk, rank), n in sorted(per_key.items())
+        if rank in RANK_NAMES
     ]
     with transaction.atomic():
         FindingSnapshot.objects.filter(date=day).delete()

@@ -36,6 +36,7 @@ from .lifecycle import (
     rank_case,
     sla_days,
 )
+from .notifications import findings_assigned_queue
 
 S = FindingStatus
 CLOSED_STATUSES = (S.FALSE_POSITIVE, S.RISK_ACCEPTED, S.RESOLVED, S.AUTO_RESOLVED)
@@ -215,7 +216,10 @@ def _apply(target: QuerySet, *, changes, note, actor_id, assignee_name, now) -> 
             new=assignee_name,
             **log,
         )
+        assigned = list(changed.values_list("pk", flat=True)) if new is not None else []
         changed.update(assignee_id=new, updated_at=now)
+        # The assignee hears of it (e-mail, webhooks) once the change is committed.
+        findings_assigned_queue(finding_ids=assigned, assignee_id=new, actor_id=actor_id)
     if "due_date" in changes:
         new = changes["due_date"]
         changed = (

@@ -474,9 +474,11 @@ def test_heartbeats_while_importing(world, member, django_capture_on_commit_call
 
 
 def test_ingestion_queries_are_fixed_per_batch(world, monkeypatch):
-    """Batches of 5 rows: on PostgreSQL the upserts are pipelined on the raw connection (one
-    statement per batch, not seen by Django) and Django runs the same statements for 10 or 40
-    findings; elsewhere each batch adds exactly one bulk upsert."""
+    """Batches of 5 rows. On PostgreSQL each batch is a COPY into the stage, one merge and a
+    TRUNCATE on the raw connection (counted by the stage, not seen by Django), plus a fixed few
+    per stage (constraints mode twice, the stage table, its TRUNCATE, the target's lock), and
+    Django runs the same statements for 10 or 40 findings; elsewhere each batch adds exactly
+    one bulk upsert."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -495,11 +497,87 @@ def test_ingestion_queries_are_fixed_per_batch(world, monkeypatch):
                 stage.add_all(result, found)
                 counts = stage.write()
         assert (counts.seen, counts.new) == (n, n)
-        return len(queries)
+        assert stage.batches == n // 5
+        return len(queries), stage.statements
 
     ingest(5, "warm-up")  # one-time lookups (the SLA settings row) out of the way
-    small, large = ingest(10, "a"), ingest(40, "b")
-    assert large - small == (0 if connection.vendor == "postgresql" else 6)
+    (small, small_raw), (large, large_raw) = ingest(10, "a"), ingest(40, "b")
+    if connection.vendor == "postgresql":
+        assert large - small == 0
+        assert small_raw == 5 + 3 * 2 and large_raw == 5 + 3 * 8
+    else:
+        assert large - small == 6
+        assert small_raw == large_raw == 0
+
+
+def test_a_fingerprint_repeated_in_a_later_batch_is_one_finding_counted_once(world, monkeypatch):
+    """The later record wins, and the counts (seen, new) count the finding once."""
+    from django.db import transaction
+
+    from apps.findings.services.ingestion import FindingStage
+    from apps.findings.tests.lifecycle_helpers import records
+
+    monkeypatch.setattr("apps.findings.services.ingestion.BATCH_ROWS", 3)
+    monkeypatch.setattr("apps.findings.services.ingestion.BATCH_SIZE", 3)
+    scan = Scan.objects.create(project=world.project_a, trigger_type="manual")
+    result = scan.tool_results.create(tool_id="bandit", target=world.repo_a)
+    found = records(*[f"r{i}" for i in range(7)])
+    again = records("r1")[0]
+    again.description = "seen again, later"
+    with transaction.atomic(), FindingStage(scan=scan) as stage:
+        stage.add_all(result, [*found, again])  # r1 was in the first batch
+        counts = stage.write()
+    assert (counts.seen, counts.new, counts.seen_by_result) == (7, 7, {result.pk: 7})
+    assert Finding.objects.filter(last_seen_scan=scan).count() == 7
+    assert Finding.objects.get(fingerprint=again.fingerprint).description == "seen again, later"
+    rescan = Scan.objects.create(project=world.project_a, trigger_type="manual")
+    result = rescan.tool_results.create(tool_id="bandit", target=world.repo_a)
+    with transaction.atomic(), FindingStage(scan=rescan) as stage:
+        stage.add_all(result, [*found, again])  # all known now: nothing new
+        counts = stage.write()
+    assert (counts.seen, counts.new) == (7, 0)
+
+
+def test_a_reimport_refreshes_the_content_and_keeps_triage(world):
+    """A finding seen again takes the report's content and last-seen scan; its status,
+    override (and the override's rank), first sighting and id stay."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from apps.findings.services.ingestion import FindingStage
+    from apps.findings.services.lifecycle import findings_reconcile_severity
+    from apps.findings.tests.lifecycle_helpers import records
+
+    def ingest(found):
+        scan = Scan.objects.create(project=world.project_a, trigger_type="manual")
+        result = scan.tool_results.create(tool_id="bandit", target=world.repo_a)
+        with transaction.atomic(), FindingStage(scan=scan) as stage:
+            stage.add_all(result, found)
+            return scan, result, stage.write()
+
+    first, _, _ = ingest(records(("kept", "low"), ("moved", "low")))
+    Finding.objects.filter(title="kept").update(
+        status="confirmed", severity_override="critical", severity_rank=4
+    )
+    before = {f.title: f for f in Finding.objects.all()}
+    changed = records(("kept", "high"), ("moved", "high"))
+    changed[1].line_start = 99
+    changed[1].extra = {"note": "moved down"}
+    scan, result, counts = ingest(changed)
+    assert (counts.seen, counts.new) == (2, 0)
+    kept, moved = Finding.objects.get(title="kept"), Finding.objects.get(title="moved")
+    assert (kept.pk, moved.pk) == (before["kept"].pk, before["moved"].pk)
+    assert (kept.status, kept.severity, kept.severity_override) == ("confirmed", "high", "critical")
+    if connection.vendor == "postgresql":  # the merge keeps it; elsewhere the lifecycle
+        assert kept.severity_rank == 4  # the override's, not the scanner's 3
+    findings_reconcile_severity(queryset=Finding.objects.all(), now=timezone.now())
+    assert Finding.objects.get(title="kept").severity_rank == 4
+    assert (moved.severity, moved.severity_rank, moved.line_start) == ("high", 3, 99)
+    assert moved.extra == {"note": "moved down"}
+    for finding in (kept, moved):
+        assert finding.first_seen_scan_id == first.pk
+        assert (finding.last_seen_scan_id, finding.tool_result_id) == (scan.pk, result.pk)
+        assert finding.last_seen_at > before[finding.title].last_seen_at
 
 
 def test_a_cancelled_import_writes_nothing(world, member, django_capture_on_commit_callbacks):

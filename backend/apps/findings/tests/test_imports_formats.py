@@ -94,6 +94,16 @@ def test_the_reader_needs_memory_for_one_element_not_the_report(tmp_path):
     assert peak < 8_000_000, f"peak {peak} bytes for a {path.stat().st_size}-byte report"
 
 
+@pytest.mark.parametrize("size", [3_000_001, 4_200_000, 6_500_000])
+def test_a_value_over_the_limit_is_refused_whatever_its_size(size):
+    """The limit holds exactly: a value between one and two times the limit used to slip
+    through the buffer's doubling (a 70 MB message passed a 64M-character limit)."""
+    data = b'{"results": [{"text": "' + b"v" * size + b'"}]}'
+    with pytest.raises(ParseError, match="larger than 3000000 characters"):
+        results_of(data, max_value_chars=3_000_000)
+    assert results_of(data, max_value_chars=size + 20)[0]["text"] == "v" * size
+
+
 def native_fixtures():
     for plugin in registry.all():
         folder = PLUGINS / plugin.slug.replace("-", "_") / "tests" / "fixtures"

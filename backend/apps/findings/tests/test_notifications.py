@@ -420,3 +420,37 @@ def test_webhook_api_secret_is_shown_once_and_urls_are_redacted_below_admin(
     assert api_client.get(detail).json()["last_delivery_status"] == "delivered"
     assert api_client.delete(detail).status_code == 204
     assert not ProjectWebhook.objects.filter(pk=created["id"]).exists()
+
+
+def test_assigning_through_the_api_emails_the_assignee_once(
+    api_client, world, django_capture_on_commit_callbacks
+):
+    """PATCH and bulk_update queue the assignment e-mail after commit; re-assigning the same
+    person, or unassigning, sends nothing more."""
+    findings = [new_finding(world, s) for s in ("high", "low", "medium")]
+    admin, member = world.users["admin"], world.users["member"]
+    api_client.force_authenticate(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.patch(
+            f"/api/v1/findings/{findings[0].pk}/", {"assignee_id": member.pk}, format="json"
+        )
+    assert response.status_code == 200
+    [message] = mail.outbox
+    assert message.to == ["member@example.org"]
+    assert message.subject == f"[SecuLite] {findings[0].title} was assigned to you"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            "/api/v1/findings/bulk_update/",
+            {"ids": [f.pk for f in findings], "changes": {"assignee_id": member.pk}},
+            format="json",
+        )
+    assert response.status_code == 200, response.content
+    [message] = mail.outbox  # one e-mail, for the two findings newly assigned
+    assert message.subject == "[SecuLite] 2 findings were assigned to you"
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.patch(
+            f"/api/v1/findings/{findings[1].pk}/", {"assignee_id": None}, format="json"
+        )
+    assert mail.outbox == []
