@@ -20,7 +20,7 @@ export npm_config_audit := false
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: help dev test install backend frontend frontend-build tools tools-lint lint format \
-	test-backend test-frontend bench-scan bench-import clean
+	test-backend test-frontend verify verify-ci bench-scan bench-import bench-api clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -28,7 +28,7 @@ help: ## List the targets
 dev: install tools ## Install everything and run web, worker and beat on http://127.0.0.1:8000
 	cd backend && DJANGO_SETTINGS_MODULE=seculite_api.settings.local $(PY) manage.py rundev
 
-test: install tools tools-lint lint test-frontend test-backend ## Run every test (lint, unit, stack)
+test: install tools tools-lint lint test-frontend test-backend verify-ci ## Run every test (lint, unit, stack, verify at CI size)
 
 install: backend frontend-build ## Install the backend (Poetry, local venv) and build the SPA
 
@@ -82,6 +82,12 @@ test-frontend: backend frontend ## The API types match the backend's schema; Vit
 test-backend: backend ## pytest (services used when DB_* / CELERY_BROKER_URL are set)
 	cd backend && HADOLINT=$(HADOLINT) $(PY) -m pytest $(PYTEST_ARGS)
 
+verify: install tools ## Verification suites at full size (faults, load, hostile input, access), figures table
+	cd backend && VERIFY_SCALE=full $(PY) -m pytest verify $(PYTEST_ARGS)
+
+verify-ci: install tools ## The verification suites at the sizes that fit CI (part of make test)
+	cd backend && VERIFY_SCALE=ci $(PY) -m pytest verify $(PYTEST_ARGS)
+
 bench-scan: install tools ## Benchmark: Django's source through the platform vs. the tools run directly
 	cd backend && $(PY) bench/bench_scan.py
 
@@ -90,6 +96,14 @@ bench-import: install ## Benchmark: Bandit reports of 10,000 and 100,000 finding
 
 bench-api: install ## Benchmark: API latency with 1,000,000 findings on PostgreSQL
 	cd backend && $(PY) bench/bench_api.py
+
+.PHONY: backup restore
+backup: backend ## Back up the database and media files into one archive (docs/operations.md)
+	cd backend && $(PY) manage.py backup
+
+restore: backend ## Restore an archive: make restore FILE=path/to/seculite-....tar.gz [FORCE=1]
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=path/to/archive.tar.gz [FORCE=1]" >&2; exit 2; }
+	cd backend && $(PY) manage.py restore "$(abspath $(FILE))" $(if $(filter 1 yes true,$(FORCE)),--force)
 
 clean: ## Remove installed environments, builds and the embedded database
 	rm -rf $(TOOLS) backend/.venv backend/var frontend/node_modules frontend/dist

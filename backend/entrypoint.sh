@@ -6,8 +6,10 @@
 #                  create the first administrator (DJANGO_SUPERUSER_*); one-shot, once per deployment
 #   web            Gunicorn serving seculite_api.wsgi
 #   worker         Celery worker (queues default,scans)
-#   beat           Celery beat with django-celery-beat's DatabaseScheduler (run exactly one)
+#   beat           Celery beat with SecuLite's DatabaseScheduler (run exactly one)
 #   flower         Celery Flower monitoring UI (basic auth from FLOWER_BASIC_AUTH)
+#   backup         a backup now (when due), then every SECULITE_BACKUP_INTERVAL_SECONDS, keeping
+#                  the newest SECULITE_BACKUP_KEEP archives in SECULITE_BACKUP_DIR (docs/operations.md)
 #   manage ARGS    python manage.py ARGS
 #   anything else  executed as given (e.g. `sh`, `celery -A seculite_api inspect ping`)
 #
@@ -51,7 +53,10 @@ case "$process" in
         fi
         # The access log carries nginx's X-Request-ID, to follow one request through both logs.
         access_log_format='%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms rid=%({x-request-id}i)s'
+        # seculite_api/gunicorn_conf.py: JSON logs (SECULITE_LOG_FORMAT) and request metrics
+        # shared by all workers (SECULITE_METRICS_DIR); the options below win over it.
         exec gunicorn seculite_api.wsgi:application \
+            --config seculite_api/gunicorn_conf.py \
             --bind "${GUNICORN_BIND:-0.0.0.0:8000}" \
             --workers "${GUNICORN_WORKERS:-4}" \
             --timeout "${GUNICORN_TIMEOUT:-60}" \
@@ -67,7 +72,8 @@ case "$process" in
         ;;
     worker)
         wait_for_db
-        exec celery -A seculite_api worker \
+        # --quiet: no start-up banner, so that the process writes log lines only.
+        exec celery -A seculite_api --quiet worker \
             -Q "${CELERY_WORKER_QUEUES:-default,scans}" \
             -c "${CELERY_WORKER_CONCURRENCY:-2}" \
             -n "${CELERY_WORKER_NAME:-worker@%h}" \
@@ -78,9 +84,9 @@ case "$process" in
         wait_for_db
         # A pid file left by a killed container would make beat refuse to start.
         rm -f "${CELERY_BEAT_PIDFILE:-/tmp/celerybeat.pid}"
-        exec celery -A seculite_api beat \
+        exec celery -A seculite_api --quiet beat \
             -l "${CELERY_LOG_LEVEL:-INFO}" \
-            -S django_celery_beat.schedulers:DatabaseScheduler \
+            -S apps.core.beat:DatabaseScheduler \
             --pidfile="${CELERY_BEAT_PIDFILE:-/tmp/celerybeat.pid}" \
             "$@"
         ;;
@@ -91,6 +97,10 @@ case "$process" in
             echo "entrypoint: FLOWER_BASIC_AUTH is not set: Flower runs without authentication." >&2
         fi
         exec celery -A seculite_api flower --port="${FLOWER_PORT:-5555}" "$@"
+        ;;
+    backup)
+        python manage.py wait_for_db --skip-broker --timeout "${WAIT_FOR_DB_TIMEOUT:-60}"
+        exec python manage.py backup --every "${SECULITE_BACKUP_INTERVAL_SECONDS:-86400}" "$@"
         ;;
     manage)
         exec python manage.py "$@"

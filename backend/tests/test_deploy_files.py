@@ -532,7 +532,7 @@ def test_every_compose_command_is_an_entrypoint_branch():
                 f"{name}: {service_name} runs `{command[0]}`, which entrypoint.sh does not handle"
             )
             seen.add(command[0])
-    assert seen == {"migrate", "web", "worker", "beat", "flower"}, seen
+    assert seen == {"migrate", "web", "worker", "beat", "flower", "backup"}, seen
 
 
 STUB = """#!/bin/sh
@@ -625,6 +625,7 @@ def test_entrypoint_web(tmp_path):
         "--access-logfile": "-",
         "--error-logfile": "-",
         "--forwarded-allow-ips": "*",
+        "--config": "seculite_api/gunicorn_conf.py",
     }.items():
         assert options.get(option) == value, (option, args)
     assert "%({x-request-id}i)s" in options["--access-logformat"]
@@ -639,6 +640,7 @@ def test_entrypoint_worker(tmp_path):
             [
                 "-A",
                 "seculite_api",
+                "--quiet",
                 "worker",
                 "-Q",
                 "default,scans",
@@ -669,11 +671,12 @@ def test_entrypoint_beat_removes_a_stale_pid_file(tmp_path):
             [
                 "-A",
                 "seculite_api",
+                "--quiet",
                 "beat",
                 "-l",
                 "INFO",
                 "-S",
-                "django_celery_beat.schedulers:DatabaseScheduler",
+                "apps.core.beat:DatabaseScheduler",
                 f"--pidfile={pidfile}",
             ],
         ),
@@ -737,7 +740,9 @@ def variables_used() -> dict[str, set[str]]:
                 continue
             for name in OS_ENVIRON_RE.findall(path.read_text(encoding="utf-8")):
                 used.setdefault(name, set()).add(path.relative_to(REPO_DIR).as_posix())
-    for path in (*(REPO_DIR / name for name in COMPOSE_FILES), ENTRYPOINT):
+    # docker-compose.worker.yml: a worker-only host (tests/test_worker_compose.py checks it).
+    worker_host = REPO_DIR / "docker-compose.worker.yml"
+    for path in (*(REPO_DIR / name for name in COMPOSE_FILES), worker_host, ENTRYPOINT):
         for name in INTERPOLATION_RE.findall(path.read_text(encoding="utf-8")):
             used.setdefault(name, set()).add(path.relative_to(REPO_DIR).as_posix())
     return used

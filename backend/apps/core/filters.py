@@ -1,6 +1,11 @@
-"""Filter building blocks shared by list endpoints: several values comma-separated."""
+"""Filter building blocks shared by list endpoints: several values comma-separated, and
+date-times turned into UTC before they reach the database."""
 
+from datetime import UTC
+
+from django.core.exceptions import ValidationError
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 
 
 class CharInFilter(filters.BaseInFilter, filters.CharFilter):
@@ -9,3 +14,24 @@ class CharInFilter(filters.BaseInFilter, filters.CharFilter):
 
 class NumberInFilter(filters.BaseInFilter, filters.NumberFilter):
     """`?project_id=1,2,3`"""
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time in UTC. Python reads UTC offsets up to ±23:59, PostgreSQL only up to
+    ±15:59 (a larger one was a DataError, answered 503); a date at the edge of the calendar may
+    have no UTC equivalent at all (refused as invalid, 400)."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(filters.IsoDateTimeFilter):
+    """`?created_after=2026-01-31T12:00:00+01:00`, compared in UTC."""
+
+    field_class = UtcIsoDateTimeField

@@ -10,6 +10,9 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 MAX_PAGE_SIZE = 500
+#: No table holds rows past this offset, and the databases' OFFSET is a 64-bit integer (a larger
+#: one is a DataError on PostgreSQL, an OverflowError on SQLite): such a page is simply empty.
+MAX_OFFSET = 2**62
 
 
 class StandardPagination(BasePagination):
@@ -44,7 +47,9 @@ class StandardPagination(BasePagination):
         self.page = self._positive_int(request.query_params.get(self.page_query_param), "page", 1)
         offset = (self.page - 1) * self.page_size
         try:
-            rows = list(queryset[offset : offset + self.page_size + 1])
+            rows = (
+                list(queryset[offset : offset + self.page_size + 1]) if offset <= MAX_OFFSET else []
+            )
         except InvalidPage as exc:  # pragma: no cover - slicing does not raise it
             raise NotFound(str(exc)) from exc
         self.has_next = len(rows) > self.page_size

@@ -83,3 +83,36 @@ class IsStaff(permissions.BasePermission):
 
     def has_permission(self, request, view):
         return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+
+
+def addresses_allowed(meta, networks) -> bool:
+    """True when every address the request names is inside one of `networks`: the peer
+    (REMOTE_ADDR) and, when present, what a proxy says about the client (X-Real-IP,
+    X-Forwarded-For). A forged header can therefore only narrow access, never widen it."""
+    import ipaddress
+
+    names = [meta.get("REMOTE_ADDR", "")]
+    if meta.get("HTTP_X_REAL_IP"):
+        names.append(meta["HTTP_X_REAL_IP"])
+    names += [part for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    nets = [ipaddress.ip_network(n, strict=False) for n in networks]
+    for name in names:
+        try:
+            address = ipaddress.ip_address(name.strip())
+        except ValueError:
+            return False
+        if not any(address in net for net in nets):
+            return False
+    return bool(nets)
+
+
+class MetricsAccess(permissions.BasePermission):
+    """The Prometheus endpoint: callers from SECULITE_METRICS_ALLOWED_IPS, or platform staff
+    (a staff user's API key or session)."""
+
+    def has_permission(self, request, view):
+        from django.conf import settings
+
+        if addresses_allowed(request.META, settings.SECULITE_METRICS_ALLOWED_IPS):
+            return True
+        return IsStaff().has_permission(request, view)

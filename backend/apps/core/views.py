@@ -1,16 +1,18 @@
-"""Platform endpoints: health, and the single-page app's index for `make dev`."""
+"""Platform endpoints: health, metrics, and the single-page app's index for `make dev`."""
 
 from django.conf import settings
 from django.http import FileResponse, HttpResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import RetrieveUpdateAPIView
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .models import SystemSettings
-from .permissions import IsStaff
+from .permissions import IsStaff, MetricsAccess
 from .selectors import health_report
 from .serializers import SystemSettingsSerializer
 
@@ -67,6 +69,38 @@ class HealthApi(APIView):
         )
         return Response(
             body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Cache-Control": "no-store"}
+        )
+
+
+class _ErrorsAsJson(DefaultContentNegotiation):
+    """Whatever a scraper accepts: the metrics are text, errors are the API's JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class MetricsApi(APIView):
+    """Prometheus metrics (text format 0.0.4): from SECULITE_METRICS_ALLOWED_IPS, or with a
+    platform staff user's API key or session."""
+
+    permission_classes = [MetricsAccess]
+    throttle_classes: list = []
+    content_negotiation_class = _ErrorsAsJson
+
+    @extend_schema(
+        responses={
+            (200, "text/plain"): OpenApiResponse(
+                response=OpenApiTypes.STR, description="Prometheus text exposition format 0.0.4."
+            )
+        }
+    )
+    def get(self, request):
+        from . import metrics
+
+        return HttpResponse(
+            metrics.render(),
+            content_type=metrics.CONTENT_TYPE,
+            headers={"Cache-Control": "no-store"},
         )
 
 

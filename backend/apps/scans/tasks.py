@@ -59,6 +59,10 @@ def tool_run(self, result_id: int) -> None:
         except Exception:
             logger.exception("could not record the crash of tool run %s", result_id)
         raise
+    try:  # this host's copies of finished scans' workspaces (several worker hosts)
+        execution.workspaces_sweep()
+    except Exception:
+        logger.warning("could not sweep the workspaces of finished scans", exc_info=True)
 
 
 @shared_task(name="apps.scans.tasks.scan_scheduled_launch", ignore_result=True)

@@ -12,7 +12,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from apps.core.files import protected_media_response
-from apps.core.filters import CharInFilter, NumberInFilter
+from apps.core.filters import CharInFilter, NumberInFilter, UtcIsoDateTimeFilter
 from apps.core.permissions import OrganizationRolePermission
 from apps.projects.views import ProjectNestedMixin
 from apps.users.views import as_api_error
@@ -115,8 +115,8 @@ class ScanFilter(filters.FilterSet):
     configuration_id = NumberInFilter(field_name="configuration_id")
     status = CharInFilter(field_name="status")
     trigger_type = CharInFilter(field_name="trigger_type")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
     ordering = filters.OrderingFilter(fields=["created_at", "finished_at", "status", "id"])
 
     class Meta:

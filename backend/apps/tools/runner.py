@@ -8,6 +8,7 @@ variables of the worker (database URLs, secrets) at all.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import shutil
@@ -42,6 +43,9 @@ STDERR_LOG_BYTES = 1024 * 1024
 STDOUT_KEEP_BYTES = 64 * 1024
 POLL_SECONDS = 0.1
 TERM_GRACE_SECONDS = 5.0
+#: Below this, a tool's "No space left on device" is believed (a full disk is rarely at 0 bytes
+#: when several writers race for the last blocks).
+NEARLY_FULL_BYTES = 1024 * 1024
 
 
 class RunStatus(StrEnum):
@@ -80,6 +84,24 @@ CancelCheck = threading.Event | Callable[[], bool] | None
 
 # --- process plumbing ---------------------------------------------------------------------
 
+#: Scanners run git inside the scanned tree (semgrep lists its files with `git ls-files`). A
+#: local path is scanned in place, with the repository's own .git/config, whose core.fsmonitor
+#: would run a command of its author's choosing. Configuration given in the environment wins
+#: over the repository's: no fsmonitor, no hooks, no transport, no system or global config.
+GIT_SAFE_CONFIG = (
+    ("core.fsmonitor", "false"),
+    ("core.hooksPath", "/dev/null"),
+    ("protocol.allow", "never"),
+)
+GIT_SAFE_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": "/dev/null",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_CONFIG_COUNT": str(len(GIT_SAFE_CONFIG)),
+    **{f"GIT_CONFIG_KEY_{i}": key for i, (key, _) in enumerate(GIT_SAFE_CONFIG)},
+    **{f"GIT_CONFIG_VALUE_{i}": value for i, (_, value) in enumerate(GIT_SAFE_CONFIG)},
+}
+
 
 def minimal_env(plugin: ScannerPlugin, binary: str, scratch: Path) -> dict[str, str]:
     """The whole environment of a scanner: nothing is inherited from the worker."""
@@ -101,6 +123,7 @@ def minimal_env(plugin: ScannerPlugin, binary: str, scratch: Path) -> dict[str, 
         "LC_ALL": "C.UTF-8",
         "NO_COLOR": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        **GIT_SAFE_ENV,
     }
     env.update(plugin.env)
     return env
@@ -191,21 +214,44 @@ class _Drain(threading.Thread):
         self.log_max = log_max
         self.head = bytearray()
         self.total = 0
+        self.log_error: OSError | None = None
 
     def run(self) -> None:
-        log = self.log_path.open("wb") if self.log_path else None
+        log = self._open_log()
         try:
             while chunk := self.pipe.read(65536):
                 if len(self.head) < self.keep:
                     self.head += chunk[: self.keep - len(self.head)]
                 if log is not None and self.total < self.log_max:
-                    log.write(chunk[: self.log_max - self.total])
+                    try:
+                        log.write(chunk[: self.log_max - self.total])
+                    except OSError as exc:
+                        # A full disk ends the log, never the draining: a tool blocked on a
+                        # full pipe would hang until its time limit.
+                        self.log_error = exc
+                        log = self._close_log(log)
                 self.total += len(chunk)
         except (OSError, ValueError):
             pass
         finally:
-            if log is not None:
+            self._close_log(log)
+
+    def _open_log(self) -> IO[bytes] | None:
+        if self.log_path is None:
+            return None
+        try:
+            return self.log_path.open("wb")
+        except OSError as exc:
+            self.log_error = exc
+            return None
+
+    def _close_log(self, log: IO[bytes] | None) -> None:
+        if log is not None:
+            try:
                 log.close()
+            except OSError as exc:
+                self.log_error = self.log_error or exc
+        return None
 
     def text(self) -> str:
         return self.head.decode("utf-8", "replace")
@@ -318,8 +364,13 @@ def run_plugin(
     except jsonschema.ValidationError as exc:
         return finish(RunStatus.FAILED, error=f"invalid overrides for {plugin.slug}: {exc.message}")
 
-    ctx.output_dir.mkdir(parents=True, exist_ok=True)
-    ctx.scratch.mkdir(parents=True, exist_ok=True)
+    try:
+        ctx.output_dir.mkdir(parents=True, exist_ok=True)
+        ctx.scratch.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        return finish(RunStatus.FAILED, error=no_space_error(plugin, "preparing the run"))
     ctx = replace(ctx, binary=location.path)
     version = tool_version(plugin, location.path)
     try:
@@ -327,6 +378,9 @@ def run_plugin(
     except NothingToScan as exc:
         return finish(RunStatus.SKIPPED, tool_version=version, error=str(exc))
     except Exception as exc:
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            error = no_space_error(plugin, "preparing the run")
+            return finish(RunStatus.FAILED, tool_version=version, error=error)
         logger.exception("building the %s command failed", plugin.slug)
         return finish(
             RunStatus.FAILED, tool_version=version, error=f"could not build command: {exc}"
@@ -340,7 +394,12 @@ def run_plugin(
 
     # A report left by an earlier attempt (a redelivered task) must not pass for this run's.
     command.output_path.unlink(missing_ok=True)
-    report = command.output_path.open("wb") if command.stdout_is_report else None
+    try:
+        report = command.output_path.open("wb") if command.stdout_is_report else None
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        return finish(RunStatus.FAILED, error=no_space_error(plugin, "preparing the run"), **base)
     if report is not None:
         stdout_target: int | IO[bytes] = report
     else:
@@ -406,6 +465,12 @@ def run_plugin(
     base.update(exit_code=exit_code, excerpt=excerpt)
     if stop is not None:
         return finish(stop, error=stop_error, **base)
+    if out_of_space(ctx.output_dir, stderr_text, stderr.log_error):
+        # A truncated report is of no use and holds the space the platform needs.
+        command.output_path.unlink(missing_ok=True)
+        base["output_path"] = None
+        error = no_space_error(plugin, "storing the raw output")
+        return finish(RunStatus.FAILED, error=error, **base)
     if _size(command.output_path) > limit:
         return finish(RunStatus.FAILED, error=f"report is larger than {limit} bytes", **base)
 
@@ -419,6 +484,37 @@ def run_plugin(
     plugin.fingerprint(findings)
     status = RunStatus.COMPLETED if findings else RunStatus.NO_FINDINGS
     return finish(status, findings=findings, **base)
+
+
+def free_bytes(directory: Path) -> int | None:
+    """Bytes this process may still write on the file system of `directory`."""
+    try:
+        stat = os.statvfs(directory)
+    except OSError:
+        return None
+    blocks = stat.f_bfree if os.geteuid() == 0 else stat.f_bavail  # root may use the reserve
+    return blocks * stat.f_frsize
+
+
+def out_of_space(directory: Path, stderr: str, log_error: OSError | None = None) -> bool:
+    """Whether the run failed to store its output for lack of disk space: the file system is
+    full, or it is nearly full and the tool or our stderr log says ENOSPC."""
+    free = free_bytes(directory)
+    if free is None:
+        return False
+    if free == 0:
+        return True
+    said_so = "No space left on device" in stderr or (
+        log_error is not None and log_error.errno == errno.ENOSPC
+    )
+    return said_so and free < NEARLY_FULL_BYTES
+
+
+def no_space_error(plugin: ScannerPlugin, doing: str) -> str:
+    return (
+        f"No space left on device while {doing} of {plugin.slug}: free space on the volume "
+        "of the media directory (raw scanner output) and run the scan again."
+    )
 
 
 def _size(path: Path) -> int:

@@ -1,6 +1,7 @@
 """ToolDefinition rows follow the plugin registry: one row per plugin, with availability."""
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,10 +20,13 @@ def tools_sync(*, detect_versions: bool = False) -> list[ToolDefinition]:
     (deployments do it once after migrate; the version of each run is recorded anyway)."""
     registry.autodiscover()
     now = timezone.now()
+    plugins = list(registry.all())
+    locations = {plugin.slug: plugin.locate() for plugin in plugins}
+    versions = _detect_versions(plugins, locations) if detect_versions else {}
     existing = {t.tool_id: t for t in ToolDefinition.objects.select_for_update()}
     rows = []
-    for plugin in registry.all():
-        location = plugin.locate()
+    for plugin in plugins:
+        location = locations[plugin.slug]
         row = existing.pop(plugin.slug, None) or ToolDefinition(tool_id=plugin.slug)
         row.name = plugin.label
         row.category = str(plugin.category)
@@ -33,11 +37,8 @@ def tools_sync(*, detect_versions: bool = False) -> list[ToolDefinition]:
         row.unavailable_reason = "" if location.available else location.reason[:500]
         row.in_registry = True
         row.checked_at = now
-        if detect_versions and location.available:
-            try:
-                row.version = plugin.detect_version(location.path)[:100]
-            except Exception:  # a broken tool must not stop the sync of the others
-                logger.exception("version detection of %s failed", plugin.slug)
+        if plugin.slug in versions:
+            row.version = versions[plugin.slug][:100]
         row.save()
         rows.append(row)
     for stale in existing.values():
@@ -46,6 +47,23 @@ def tools_sync(*, detect_versions: bool = False) -> list[ToolDefinition]:
         stale.unavailable_reason = "No plugin with this slug is installed."
         stale.save(update_fields=["in_registry", "available", "unavailable_reason", "updated_at"])
     return rows
+
+
+def _detect_versions(plugins, locations) -> dict[str, str]:
+    """Each available tool's version, the tools run side by side (a tool such as checkov takes
+    seconds just to start; one after another they made every deployment's migrate wait)."""
+    available = [p for p in plugins if locations[p.slug].available]
+
+    def detect(plugin):
+        try:
+            return plugin.slug, plugin.detect_version(locations[plugin.slug].path)
+        except Exception:  # a broken tool must not stop the sync of the others
+            logger.exception("version detection of %s failed", plugin.slug)
+            return plugin.slug, None
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(available)))) as pool:
+        found = dict(pool.map(detect, available))
+    return {slug: version for slug, version in found.items() if version is not None}
 
 
 def tool_set_enabled(*, tool: ToolDefinition, enabled: bool) -> ToolDefinition:

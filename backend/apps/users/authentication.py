@@ -1,12 +1,13 @@
 """Authentication: `Authorization: Token <key>` for API keys and login tokens (both stored as
-SHA-256 hashes), the SPA's session cookie with CSRF, and the client address used for lockout."""
+SHA-256 hashes), the SPA's session cookie with CSRF, the same-site check of the public account
+endpoints, and the client address used for lockout."""
 
 import hashlib
 import hmac
 
 from django.conf import settings
 from django.utils import timezone
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 
 API_KEY_PREFIX = "slk_"
 LOGIN_TOKEN_PREFIX = "slt_"  # noqa: S105 - a prefix, not a secret
@@ -84,6 +85,36 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         return token.user, token
+
+
+def origin_allowed(request) -> bool:
+    """True unless a browser says the request comes from another site: no Origin header (an
+    API client, or a browser's same-origin GET), this site's own origin, or an origin of
+    CSRF_TRUSTED_ORIGINS (exact, or `https://*.example.org` for its subdomains)."""
+    origin = request.META.get("HTTP_ORIGIN")
+    if origin is None:
+        return True
+    scheme = "https" if request.is_secure() else "http"
+    if origin == f"{scheme}://{request.get_host()}":
+        return True
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        if origin == trusted:
+            return True
+        prefix, star, suffix = trusted.partition("://*.")
+        if star and origin.startswith(f"{prefix}://") and origin.endswith(f".{suffix}"):
+            return True
+    return False
+
+
+class SameSiteOnly(permissions.BasePermission):
+    """Refuses cross-site requests to the public account endpoints (login CSRF: a foreign page
+    must not log a visitor into an account of its choosing). They have no session to protect
+    with a CSRF token; a browser's Origin header tells a foreign page apart."""
+
+    message = "Cross-site requests are refused: the Origin header names another site."
+
+    def has_permission(self, request, view):
+        return origin_allowed(request)
 
 
 class CsrfSessionAuthentication(authentication.SessionAuthentication):

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from apps.core.filters import UtcIsoDateTimeFilter
 from apps.core.permissions import (
     MANAGE,
     READ,
@@ -30,6 +31,7 @@ from apps.core.permissions import (
 
 from . import serializers as s
 from . import services
+from .authentication import SameSiteOnly
 from .models import AuditEvent, Invitation, Organization, OrganizationMembership, Role
 
 
@@ -41,9 +43,11 @@ def as_api_error(exc: DjangoValidationError) -> ApiValidationError:
 
 
 class PublicApi(APIView):
-    """No authentication (so no CSRF): the caller has no session or token yet."""
+    """No authentication (so no CSRF): the caller has no session or token yet. A browser's
+    cross-site request is refused all the same (login CSRF)."""
 
-    permission_classes = [AllowAny]  # deliberate: registration, login and reset are public
+    # deliberate: registration, login and reset are public, from this site or an API client
+    permission_classes = [AllowAny, SameSiteOnly]
     authentication_classes: list = []
     throttle_classes = [ScopedRateThrottle]
 
@@ -405,8 +409,8 @@ class AuditEventFilter(filters.FilterSet):
     username = filters.CharFilter(field_name="username")
     actor_id = filters.NumberFilter(field_name="actor_id")
     organization_id = filters.NumberFilter(field_name="organization_id")
-    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcIsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditEvent

@@ -1,12 +1,16 @@
 """Settings shared by every environment. Every value a deployment may change is read from the
 environment (django-environ); `.env.example` documents each variable."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
 from kombu import Exchange, Queue
+
+from apps.core.logs import logging_config
+from apps.scans.routing import parse_tool_queues
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -46,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: request id and log context for everything below, and request metrics.
+    "apps.core.middleware.ObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,6 +165,9 @@ STORAGES = {
 }
 # Largest upload the API accepts; nginx's client_max_body_size is set to the same value.
 SECULITE_MAX_UPLOAD_MB = env.int("SECULITE_MAX_UPLOAD_MB", default=200)
+# Imported reports in a format read whole (every native format but Bandit JSON; SARIF streams)
+# are refused above this size, so one upload cannot take the worker's memory.
+SECULITE_IMPORT_MAX_UNSTREAMED_MB = env.int("SECULITE_IMPORT_MAX_UNSTREAMED_MB", default=64)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # When nginx fronts the app, protected files (raw scanner output) are handed to it through
@@ -283,6 +292,14 @@ CELERY_TASK_ROUTES = {
     "apps.findings.jobs.*": {"queue": "default", "routing_key": "default"},
     "apps.tools.tasks.*": {"queue": "scans", "routing_key": "scans"},
 }
+# Heavy scanners on queues of their own: "trivy=heavy,semgrep=heavy" sends those tools' runs to
+# `heavy`, consumed only by workers started with CELERY_WORKER_QUEUES including it.
+SECULITE_TOOL_QUEUES = parse_tool_queues(env.dict("SECULITE_TOOL_QUEUES", default={}))
+for _queue in sorted(set(SECULITE_TOOL_QUEUES.values()) - {"scans"}):
+    CELERY_TASK_QUEUES += (Queue(_queue, Exchange(_queue), routing_key=_queue),)
+if SECULITE_TOOL_QUEUES:
+    # A router first (tool runs by tool), then the routes by task name above.
+    CELERY_TASK_ROUTES = ("apps.scans.routing.route_tool_run", CELERY_TASK_ROUTES)
 # A worker that dies mid-task must not lose it: acknowledge after the task ran, requeue when the
 # worker process is lost, and take one message at a time so nothing waits behind a long scan.
 CELERY_TASK_ACKS_LATE = True
@@ -293,7 +310,8 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3900)
 CELERY_WORKER_SEND_TASK_EVENTS = True
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's DatabaseScheduler, surviving database outages (apps/core/beat.py).
+CELERY_BEAT_SCHEDULER = "apps.core.beat:DatabaseScheduler"
 # Periodic tasks known to the code; DatabaseScheduler copies them into django-celery-beat's tables.
 CELERY_BEAT_SCHEDULE = {
     "seculite-beat-heartbeat": {
@@ -310,6 +328,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.findings.jobs.reports.findings_snapshot",
         "schedule": crontab(minute=5),  # hourly: today's row stays fresh, yesterday's is final
         "options": {"queue": "default"},
+    },
+    "seculite-finding-counts-compact": {
+        "task": "apps.findings.jobs.reports.finding_counts_compact",
+        "schedule": 300.0,
+        "options": {"queue": "default", "expires": 300},
     },
     "seculite-webhook-retries": {
         "task": "apps.findings.jobs.notifications.webhook_deliveries_retry",
@@ -381,13 +404,27 @@ SECULITE_WORKSPACE_DIR = Path(
 SECULITE_GIT_CLONE_TIMEOUT = env.int("SECULITE_GIT_CLONE_TIMEOUT", default=300)
 # Longest run of one scanner on one target before it is killed (timed_out).
 SECULITE_TOOL_TIMEOUT = env.int("SECULITE_TOOL_TIMEOUT", default=1800)
+# Files larger than this (MB) are left out of scans: scanners read files whole, and a sparse
+# 10 GB file in a repository costs its author nothing. Symlinks are never scanned either.
+SECULITE_SCAN_MAX_FILE_MB = env.int("SECULITE_SCAN_MAX_FILE_MB", default=50)
 # A running tool beats every SECULITE_CANCEL_POLL_SECONDS; after SECULITE_HEARTBEAT_TIMEOUT
 # without a beat the reaper runs it again, up to SECULITE_TOOL_MAX_ATTEMPTS times in all.
 SECULITE_CANCEL_POLL_SECONDS = env.float("SECULITE_CANCEL_POLL_SECONDS", default=2.0)
 SECULITE_HEARTBEAT_TIMEOUT = env.int("SECULITE_HEARTBEAT_TIMEOUT", default=60)
 SECULITE_TOOL_MAX_ATTEMPTS = env.int("SECULITE_TOOL_MAX_ATTEMPTS", default=2)
+# How often the reaper runs (beat), and how often each running tool's heartbeat reaps too (so
+# that a dead worker's runs are taken over even while every worker slot is busy).
+SECULITE_REAPER_SECONDS = env.float("SECULITE_REAPER_SECONDS", default=15.0)
 # Queued work that nobody picked up while its queue is empty is sent again after this long.
 SECULITE_REDISPATCH_SECONDS = env.int("SECULITE_REDISPATCH_SECONDS", default=120)
+
+# --- Backups (manage.py backup / restore, docs/operations.md) -----------------------------------
+# Archives go to SECULITE_BACKUP_DIR; after each backup only the newest SECULITE_BACKUP_KEEP are
+# kept (0: all). pg_dump/pg_restore come from SECULITE_PG_BIN_DIR, else the installed client
+# matching the server's major version, else PATH.
+SECULITE_BACKUP_DIR = Path(env.str("SECULITE_BACKUP_DIR", default=str(VAR_DIR / "backups")))
+SECULITE_BACKUP_KEEP = env.int("SECULITE_BACKUP_KEEP", default=7)
+SECULITE_PG_BIN_DIR = env.str("SECULITE_PG_BIN_DIR", default="")
 
 # --- E-mail ------------------------------------------------------------------------------------
 # The default backend reads SMTP from the system settings row at send time, then the environment.
@@ -408,13 +445,16 @@ SECULITE_WEBHOOK_TIMEOUT = env.int("SECULITE_WEBHOOK_TIMEOUT", default=10)
 SECULITE_WEBHOOK_MAX_ATTEMPTS = env.int("SECULITE_WEBHOOK_MAX_ATTEMPTS", default=6)
 SECULITE_WEBHOOK_RETRY_SECONDS = env.int("SECULITE_WEBHOOK_RETRY_SECONDS", default=60)
 
-# --- Logging -----------------------------------------------------------------------------------
+# --- Logging and metrics ---------------------------------------------------------------------
+# Every process logs to stdout: `json` (one object per line with request, user, scan and task
+# ids; the production default) or `plain` (readable; the default of `make dev`).
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+SECULITE_LOG_FORMAT = env.str("SECULITE_LOG_FORMAT", default="plain")
+LOGGING = logging_config(log_format=SECULITE_LOG_FORMAT, level=LOG_LEVEL)
+LOGGING_CONFIG = "apps.core.logs.configure"
+# Who may read /api/v1/metrics/ without a staff user's key: addresses or networks (CIDR).
+SECULITE_METRICS_ALLOWED_IPS = [
+    str(ipaddress.ip_network(net.strip(), strict=False))
+    for net in env.list("SECULITE_METRICS_ALLOWED_IPS", default=["127.0.0.1/32", "::1/128"])
+    if net.strip()
+]

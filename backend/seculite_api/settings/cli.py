@@ -29,6 +29,7 @@ SECULITE_PIP_AUDIT_OSV_URL = env.str(
     "SECULITE_PIP_AUDIT_OSV_URL", default="https://api.osv.dev/v1/query"
 )
 SECULITE_TOOL_TIMEOUT = env.int("SECULITE_TOOL_TIMEOUT", default=1800)
+SECULITE_SCAN_MAX_FILE_MB = env.int("SECULITE_SCAN_MAX_FILE_MB", default=50)
 
 # Warnings and errors of the runner go to stderr; stdout is the report.
 LOGGING = {

@@ -21,4 +21,7 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 SECULITE_HEALTH_PING_TIMEOUT = 0.3
+# /api/v1/metrics/ for staff only (the test client calls from 127.0.0.1); tests of the address
+# allowlist set it themselves.
+SECULITE_METRICS_ALLOWED_IPS: list[str] = []
 STATIC_ROOT = Path(tempfile.mkdtemp(prefix="seculite-test-static-"))

@@ -62,7 +62,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description No authentication (so no CSRF): the caller has no session or token yet. */
+        /**
+         * @description No authentication (so no CSRF): the caller has no session or token yet. A browser's
+         *     cross-site request is refused all the same (login CSRF).
+         */
         post: operations["auth_login_create"];
         delete?: never;
         options?: never;
@@ -111,7 +114,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description No authentication (so no CSRF): the caller has no session or token yet. */
+        /**
+         * @description No authentication (so no CSRF): the caller has no session or token yet. A browser's
+         *     cross-site request is refused all the same (login CSRF).
+         */
         post: operations["auth_password_reset_create"];
         delete?: never;
         options?: never;
@@ -128,7 +134,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description No authentication (so no CSRF): the caller has no session or token yet. */
+        /**
+         * @description No authentication (so no CSRF): the caller has no session or token yet. A browser's
+         *     cross-site request is refused all the same (login CSRF).
+         */
         post: operations["auth_password_reset_confirm_create"];
         delete?: never;
         options?: never;
@@ -145,7 +154,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description No authentication (so no CSRF): the caller has no session or token yet. */
+        /**
+         * @description No authentication (so no CSRF): the caller has no session or token yet. A browser's
+         *     cross-site request is refused all the same (login CSRF).
+         */
         post: operations["auth_registration_create"];
         delete?: never;
         options?: never;
@@ -357,6 +369,26 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["invitations_accept_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/metrics/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Prometheus metrics (text format 0.0.4): from SECULITE_METRICS_ALLOWED_IPS, or with a
+         *     platform staff user's API key or session.
+         */
+        get: operations["metrics_retrieve"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1398,6 +1430,11 @@ export interface components {
             readonly new_value: string;
             readonly note: string;
         };
+        /**
+         * @description The declared fields describe a row (and the OpenAPI schema); rows are written by hand,
+         *     since a list page holds up to 500 of them and DRF's per-field machinery is most of a page's
+         *     cost. A test keeps the two identical.
+         */
         FindingList: {
             readonly id: number;
             readonly project_id: number;
@@ -2062,7 +2099,7 @@ export interface components {
         };
         ReportImportCreate: {
             /**
-             * Format: uri
+             * Format: binary
              * @description The report: SARIF 2.1.0 or a scanner's native JSON/XML report.
              */
             file: string;
@@ -3238,6 +3275,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Membership"];
+                };
+            };
+        };
+    };
+    metrics_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
         };

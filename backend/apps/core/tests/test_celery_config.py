@@ -26,7 +26,7 @@ def test_reliability_and_serialization():
     assert conf.accept_content == ["json"]
     assert conf.task_serializer == "json" and conf.result_serializer == "json"
     assert 0 < conf.task_soft_time_limit < conf.task_time_limit
-    assert conf.beat_scheduler == "django_celery_beat.schedulers:DatabaseScheduler"
+    assert conf.beat_scheduler == "apps.core.beat:DatabaseScheduler"
 
 
 def test_tasks_are_registered():

@@ -55,3 +55,17 @@ def test_bad_or_empty_pages(client, heartbeats, query):
     else:
         assert response.status_code == 404
         assert response.json()["error_code"] == "not_found"
+
+
+def test_a_page_past_any_possible_row_is_empty_without_a_query(
+    client, heartbeats, django_assert_num_queries
+):
+    """Found by schemathesis (verify/test_fuzz.py): ?page=94405889939210286500047545696256 made
+    an OFFSET beyond PostgreSQL's bigint, a DataError answered 503 "database unavailable"."""
+    huge = 94405889939210286500047545696256
+    with django_assert_num_queries(0):
+        response = client.get(f"/api/v1/heartbeats/?page={huge}&page_size=500")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["results"] == [] and body["next"] is None
+    assert f"page={huge - 1}" in body["previous"]

@@ -13,6 +13,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import kombu.exceptions
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -99,7 +100,15 @@ def scan_launch(
         ScanToolResult(scan=scan, tool_id=slug, target=target) for slug, target in pairs
     )
     ScanConfiguration.objects.filter(pk=configuration.pk).update(last_triggered_at=timezone.now())
-    transaction.on_commit(lambda: scan_start.delay(scan.pk))
+
+    def send() -> None:
+        try:
+            scan_start.delay(scan.pk)
+        except kombu.exceptions.OperationalError as exc:
+            # The scan is saved as queued; the reaper sends it once the broker is back.
+            logger.warning("scan %s stays queued, the broker is unavailable: %s", scan.pk, exc)
+
+    transaction.on_commit(send)
     return scan
 
 
@@ -212,6 +221,24 @@ def workspace_cleanup(scan_id: int) -> None:
     shutil.rmtree(workspace_root(scan_id), ignore_errors=True)
 
 
+def workspaces_sweep() -> int:
+    """Remove this host's workspaces of finished (or deleted) scans; returns how many. The
+    worker that finishes a scan removes its own copy, but every worker host clones into its own
+    SECULITE_WORKSPACE_DIR: the other hosts' copies go here, after each tool run."""
+    root = Path(settings.SECULITE_WORKSPACE_DIR)
+    try:
+        ids = {int(n[5:]) for n in os.listdir(root) if n.startswith("scan-") and n[5:].isdigit()}
+    except FileNotFoundError:
+        return 0
+    if not ids:
+        return 0
+    active = Scan.objects.filter(pk__in=ids).exclude(status__in=SCAN_FINISHED)
+    done = ids - set(active.values_list("pk", flat=True))
+    for scan_id in done:
+        workspace_cleanup(scan_id)
+    return len(done)
+
+
 # --- scan start ----------------------------------------------------------------------------------
 def scan_start(*, scan_id: int) -> list[int]:
     """Mark the scan running, prepare each target once, and return the tool results to run."""
@@ -303,12 +330,13 @@ def _finish_result(result: ScanToolResult, **fields) -> None:
 
 
 class _Watch:
-    """The runner's cancel check: also beats the heart. Polled every 0.1 s, it touches the
-    database only every couple of seconds."""
+    """The runner's cancel check: also beats the heart, and reaps the runs of dead workers.
+    Polled every 0.1 s, it touches the database only every couple of seconds."""
 
     def __init__(self, result: ScanToolResult):
         self.result = result
         self.next_check = 0.0
+        self.next_reap = time.monotonic() + settings.SECULITE_REAPER_SECONDS
         self.cancelled = False
 
     def __call__(self) -> bool:
@@ -318,6 +346,14 @@ class _Watch:
         self.next_check = now + settings.SECULITE_CANCEL_POLL_SECONDS
         ScanToolResult.objects.filter(pk=self.result.pk).update(heartbeat_at=timezone.now())
         self.cancelled = Scan.objects.filter(pk=self.result.scan_id, cancel_requested=True).exists()
+        if now >= self.next_reap:
+            # The beat-scheduled reaper waits for a free worker slot: while every slot runs a
+            # tool, the runs of a killed worker would wait as long as those tools run.
+            self.next_reap = now + settings.SECULITE_REAPER_SECONDS
+            try:
+                tool_runs_reap_stale()
+            except Exception:  # reaping others must never break this run
+                logger.exception("reaping stale tool runs from a heartbeat failed")
         return self.cancelled
 
 
@@ -421,7 +457,9 @@ def tool_run_crashed(*, result_id: int, error: BaseException) -> None:
     ScanToolResult.objects.filter(pk=result_id).exclude(status__in=TOOL_RESULT_FINISHED).update(
         status=ToolResultStatus.FAILED, error_message=message, finished_at=now, updated_at=now
     )
-    Scan.objects.filter(pk=result.scan_id).update(
+    # A scan that finished before the crash (e.g. while queueing its notifications) keeps its
+    # outcome.
+    Scan.objects.filter(pk=result.scan_id).exclude(status__in=SCAN_FINISHED).update(
         platform_error=True, error_message=message[:500], updated_at=now
     )
     scan_maybe_finish(scan_id=result.scan_id)
@@ -522,20 +560,24 @@ def scan_cancel(*, scan: Scan) -> Scan:
 
 
 # --- the reaper ---------------------------------------------------------------------------------
-def scans_reap(*, now=None) -> dict:
-    """Keep no scan stuck: tool runs whose worker stopped beating are run again (or failed after
-    the last attempt), lost messages are re-sent, and finished scans are closed."""
-    from ..tasks import scan_start as start_task
+def tool_runs_reap_stale(*, now=None, finish: bool = True) -> dict:
+    """Tool runs whose worker stopped beating are run again, or failed after the last attempt.
+    Run by the reaper and, every SECULITE_REAPER_SECONDS, by the heartbeat of every running tool
+    (see _Watch). `finish`: close the scans whose last open run this failed."""
     from ..tasks import tool_run as tool_task
 
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.SECULITE_HEARTBEAT_TIMEOUT)
-    lost = now - timedelta(seconds=settings.SECULITE_REDISPATCH_SECONDS)
-    report = {"retried": 0, "failed": 0, "redispatched": 0, "restarted": 0, "finished": 0}
-    active = Scan.objects.exclude(status__in=SCAN_FINISHED)
-    for result in ScanToolResult.objects.filter(
-        scan__in=active, status=ToolResultStatus.RUNNING
-    ).filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)):
+    report = {"retried": 0, "failed": 0}
+    failed_scans = set()
+    for result in (
+        ScanToolResult.objects.filter(
+            scan__in=Scan.objects.exclude(status__in=SCAN_FINISHED),
+            status=ToolResultStatus.RUNNING,
+        )
+        .exclude(scan__trigger_type=TriggerType.IMPORT)  # imports_reap: no scanner to run again
+        .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+    ):
         with transaction.atomic():
             row = ScanToolResult.objects.select_for_update().get(pk=result.pk)
             if row.status != ToolResultStatus.RUNNING or (
@@ -552,6 +594,7 @@ def scans_reap(*, now=None) -> dict:
                     f"(no heartbeat since {since}) after {row.attempts} attempts.",
                 )
                 report["failed"] += 1
+                failed_scans.add(row.scan_id)
             else:
                 ScanToolResult.objects.filter(pk=row.pk).update(
                     status=ToolResultStatus.PENDING,
@@ -562,33 +605,103 @@ def scans_reap(*, now=None) -> dict:
                 )
                 transaction.on_commit(lambda pk=row.pk: tool_task.delay(pk))
                 report["retried"] += 1
-    # Pending tool results of running scans that nobody picked up while the queue is empty:
-    # their messages were lost (a broker restart); send them again.
+    for scan_id in sorted(failed_scans) if finish else []:
+        scan_maybe_finish(scan_id=scan_id)
+    return report
+
+
+def scans_reap(*, now=None) -> dict:
+    """Keep no scan stuck: tool runs whose worker stopped beating are run again (or failed after
+    the last attempt), lost messages are re-sent, and finished scans are closed."""
+    from ..tasks import scan_start as start_task
+    from ..tasks import tool_run as tool_task
+
+    now = now or timezone.now()
+    lost = now - timedelta(seconds=settings.SECULITE_REDISPATCH_SECONDS)
+    report = tool_runs_reap_stale(now=now, finish=False)  # the last loop below finishes scans
+    report.update(redispatched=0, restarted=0, finished=0)
+    active = Scan.objects.exclude(status__in=SCAN_FINISHED)
+    # Pending tool results of running scans that nobody picked up while their queue (`scans`,
+    # or the tool's own: SECULITE_TOOL_QUEUES) is empty: their messages were lost (a broker
+    # restart); send them again.
     from apps.core.selectors import queue_length
+
+    from ..routing import tool_queue
 
     orphans = ScanToolResult.objects.filter(
         scan__status=ScanStatus.RUNNING,
         scan__cancel_requested=False,
         status=ToolResultStatus.PENDING,
         updated_at__lt=lost,
-    )
-    if orphans.exists() and queue_length("scans") == 0:
-        orphans = list(orphans)
-    else:
-        orphans = []
+    ).exclude(scan__trigger_type=TriggerType.IMPORT)
+    idle: dict[str, bool] = {}  # queue -> empty, read once per queue
+
+    def queue_idle(name: str) -> bool:
+        if name not in idle:
+            idle[name] = queue_length(name) == 0
+        return idle[name]
+
+    orphans = [r for r in orphans if queue_idle(tool_queue(r.tool_id))] if orphans.exists() else []
     for result in orphans:
         ScanToolResult.objects.filter(pk=result.pk).update(updated_at=now)
         tool_task.delay(result.pk)
         report["redispatched"] += 1
-    queued = Scan.objects.filter(status=ScanStatus.QUEUED, updated_at__lt=lost)
+    queued = Scan.objects.filter(status=ScanStatus.QUEUED, updated_at__lt=lost).exclude(
+        trigger_type=TriggerType.IMPORT
+    )
     for scan in queued if queued.exists() and queue_length("scans") == 0 else []:
         Scan.objects.filter(pk=scan.pk).update(updated_at=now)
         start_task.delay(scan.pk)
         report["restarted"] += 1
+    report["imports"] = imports_reap(now=now)
     for scan_id in active.filter(status=ScanStatus.RUNNING).values_list("pk", flat=True):
         if scan_maybe_finish(scan_id=scan_id):
             report["finished"] += 1
     return report
+
+
+def imports_reap(*, now=None) -> int:
+    """Report imports are their own task (the report is read; no scanner runs), so a lost one is
+    sent again to that task: a queued import whose message was lost (the `scans` queue is empty),
+    or a running one whose worker stopped beating (the task's claim takes the run over, and
+    fails the import after SECULITE_TOOL_MAX_ATTEMPTS). One is sent again at most every
+    SECULITE_REDISPATCH_SECONDS; returns how many were sent."""
+    from apps.core.selectors import queue_length
+    from apps.findings.jobs.imports import report_import_process
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.SECULITE_HEARTBEAT_TIMEOUT)
+    quiet = now - timedelta(seconds=settings.SECULITE_REDISPATCH_SECONDS)
+    # Running: every run of the import stopped beating (the heartbeat touches heartbeat_at only,
+    # so updated_at says when the run was last claimed or sent again).
+    running = ScanToolResult.objects.filter(
+        scan__trigger_type=TriggerType.IMPORT,
+        scan__status=ScanStatus.RUNNING,
+        status=ToolResultStatus.RUNNING,
+    )
+    stalled = set(
+        running.filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True))
+        .filter(updated_at__lt=quiet)
+        .values_list("scan_id", flat=True)
+    )
+    stalled -= set(
+        running.filter(scan_id__in=stalled, heartbeat_at__gte=stale).values_list(
+            "scan_id", flat=True
+        )
+    )
+    for scan_id in sorted(stalled):
+        running.filter(scan_id=scan_id).update(updated_at=now)
+        report_import_process.delay(scan_id)
+    queued = Scan.objects.filter(
+        trigger_type=TriggerType.IMPORT, status=ScanStatus.QUEUED, updated_at__lt=quiet
+    )
+    lost = []
+    if queued.exists() and queue_length("scans") == 0:
+        lost = list(queued.values_list("pk", flat=True))
+    for scan_id in lost:
+        Scan.objects.filter(pk=scan_id).update(updated_at=now)
+        report_import_process.delay(scan_id)
+    return len(stalled) + len(lost)
 
 
 def worker_name() -> str:

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import stat
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -492,6 +493,38 @@ def severity_from(mapping: dict[str, Severity], value: Any, default: Severity) -
     return default
 
 
+def max_scanned_file_bytes() -> int:
+    """Files larger than SECULITE_SCAN_MAX_FILE_MB are left out of scans: a scanner that reads
+    files whole would spend the worker's memory on one (a sparse 10 GB file costs its author
+    nothing)."""
+    return int(getattr(settings, "SECULITE_SCAN_MAX_FILE_MB", 50)) * 1024 * 1024
+
+
+def unsafe_files(workspace: Path, *, max_bytes: int | None = None) -> list[str]:
+    """Relative POSIX paths of the files under `workspace` that a scanner must not open:
+    symlinks (a scanned repository must not lead a tool to files outside its tree, such as
+    /etc/shadow) and files larger than `max_bytes` (default: max_scanned_file_bytes()).
+    Directory symlinks are not descended into; .git is skipped."""
+    limit = max_scanned_file_bytes() if max_bytes is None else max_bytes
+    found: list[str] = []
+    for root, dirs, files in os.walk(workspace, followlinks=False):
+        found += [
+            (Path(root) / d).relative_to(workspace).as_posix()
+            for d in dirs
+            if (Path(root) / d).is_symlink()
+        ]
+        dirs[:] = sorted(d for d in dirs if d != ".git" and not (Path(root) / d).is_symlink())
+        for name in sorted(files):
+            path = Path(root) / name
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISLNK(st.st_mode) or st.st_size > limit:
+                found.append(path.relative_to(workspace).as_posix())
+    return found
+
+
 def files_matching(
     workspace: Path,
     predicate,
@@ -503,15 +536,19 @@ def files_matching(
 ) -> list[str]:
     """Relative POSIX paths of files under `workspace` for which predicate(path) is true.
 
-    Symlinks are not followed (a scanned repo must not lead a tool outside its tree); the walk
-    stops at `limit` matches so a huge tree cannot produce an unbounded argument list.
+    Symlinks are not followed (a scanned repo must not lead a tool outside its tree) and files
+    over max_scanned_file_bytes() are left out; the walk stops at `limit` matches so a huge tree
+    cannot produce an unbounded argument list.
     """
     found: list[str] = []
+    max_bytes = max_scanned_file_bytes()
     for root, dirs, files in os.walk(workspace, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in skip_dirs)
         for name in sorted(files):
             path = Path(root) / name
             if path.is_symlink() or not path.is_file():
+                continue
+            if path.stat().st_size > max_bytes:
                 continue
             if predicate(path):
                 found.append(path.relative_to(workspace).as_posix())

@@ -272,3 +272,32 @@ def test_stale_report_of_an_earlier_attempt_is_not_reused(tmp_path):
     result = run_plugin(FakePlugin("exit 0"), ctx)
     assert result.status == RunStatus.FAILED
     assert result.findings == []
+
+
+def test_git_in_the_scanned_tree_ignores_the_repositorys_fsmonitor_and_hooks(tmp_path):
+    """A scanner that runs git in the workspace (semgrep: `git ls-files`) must not run what the
+    repository's own .git/config names: core.fsmonitor, hooks."""
+    import subprocess
+
+    ctx = _ctx(tmp_path)
+    marker = tmp_path / "fsmonitor-ran"
+    script = tmp_path / "fsmonitor.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    script.chmod(0o755)
+    git_env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "GIT_CONFIG_GLOBAL": "/dev/null"}
+    for args in (
+        ["init", "-q"],
+        ["-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "--allow-empty", "-m", "x"],
+        ["config", "core.fsmonitor", str(script)],
+        ["config", "core.hooksPath", str(tmp_path)],
+    ):
+        subprocess.run(["git", *args], cwd=ctx.workspace, env=git_env, check=True)
+    # The trap is live for plain git ...
+    subprocess.run(["git", "ls-files"], cwd=ctx.workspace, env=git_env, check=True)
+    assert marker.exists()
+    marker.unlink()
+    # ... and not for git run by a scanner.
+    script = "git ls-files >&2; git status >&2; echo '[]' > report.json"
+    result = run_plugin(FakePlugin(script), ctx)
+    assert result.status == RunStatus.NO_FINDINGS, result.error
+    assert not marker.exists()

@@ -339,6 +339,47 @@ def test_session_writes_require_csrf():
     assert browser.get("/api/v1/projects/").status_code == 200
 
 
+def test_public_account_endpoints_refuse_cross_site_requests(api_client):
+    """Login CSRF: a foreign page posting a login (or a registration, or a reset) is refused;
+    API clients (no Origin) and this site's own pages are not."""
+    UserFactory(username="bob", email="bob@example.org")
+    evil = {"HTTP_ORIGIN": "https://evil.example"}
+    login = {"username": "bob", "password": PASSWORD}
+    refused = api_client.post("/api/v1/auth/login/", login, format="json", **evil)
+    assert refused.status_code == 403
+    assert refused.json()["error_code"] == "permission_denied"
+    assert "sessionid" not in refused.cookies and "token" not in refused.json()
+    assert not LoginToken.objects.exists()
+    assert register(api_client, username="carol", email="carol@example.org").status_code == 201
+    forged = APIClient()
+    forged.credentials(**evil)
+    assert register(forged, username="dave", email="dave@example.org").status_code == 403
+    assert not User.objects.filter(username="dave").exists()
+    reset = forged.post("/api/v1/auth/password/reset/", {"email": "bob@example.org"})
+    assert reset.status_code == 403 and not mail.outbox
+    null = APIClient().post("/api/v1/auth/login/", login, format="json", HTTP_ORIGIN="null")
+    assert null.status_code == 403
+    for origin in (None, "http://testserver"):
+        extra = {"HTTP_ORIGIN": origin} if origin else {}
+        answer = APIClient().post("/api/v1/auth/login/", login, format="json", **extra)
+        assert answer.status_code == 200, (origin, answer.json())
+
+
+def test_public_account_endpoints_accept_trusted_origins(api_client, settings):
+    settings.CSRF_TRUSTED_ORIGINS = ["https://app.example.org", "https://*.example.net"]
+    UserFactory(username="bob")
+    login = {"username": "bob", "password": PASSWORD}
+    for origin, status in (
+        ("https://app.example.org", 200),
+        ("https://eu.example.net", 200),
+        ("http://eu.example.net", 403),
+        ("https://example.net.evil.example", 403),
+        ("https://app.example.org.evil.example", 403),
+    ):
+        answer = APIClient().post("/api/v1/auth/login/", login, format="json", HTTP_ORIGIN=origin)
+        assert answer.status_code == status, origin
+
+
 def test_profile_get_and_update(api_client):
     user = UserFactory(username="bob")
     api_client.force_authenticate(user)

@@ -3,12 +3,15 @@
 Replaces the `until psql ...` loop of the Docker plan: the image has no psql, and this checks
 exactly the connection settings Django and Celery will use."""
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.selectors import broker_check, database_check
+
+logger = logging.getLogger("seculite.startup")
 
 
 class Command(BaseCommand):
@@ -26,13 +29,19 @@ class Command(BaseCommand):
             checks.append(("broker", lambda: broker_check(timeout=min(interval * 3, 5.0))))
         for name, check in checks:
             self._wait(name, check, deadline, interval)
-        self.stdout.write(
-            self.style.SUCCESS(
-                "Database and broker are available."
-                if not skip_broker
-                else "Database is available."
-            )
+        self._say(
+            "Database and broker are available." if not skip_broker else "Database is available."
         )
+
+    def _say(self, message: str, *, waiting: bool = False) -> None:
+        """Plain text for a person; a log line when the process logs JSON (its output is the
+        start of the web, worker or beat process's log)."""
+        if settings.SECULITE_LOG_FORMAT == "json":
+            logger.log(logging.WARNING if waiting else logging.INFO, message)
+        elif waiting:
+            self.stderr.write(message)
+        else:
+            self.stdout.write(self.style.SUCCESS(message))
 
     def _wait(self, name, check, deadline, interval):
         attempt = 0
@@ -49,7 +58,7 @@ class Command(BaseCommand):
                         f"The {name} at {where} did not answer after {attempt} tries: {last}"
                     ) from None
                 if attempt == 1 or attempt % 10 == 0:
-                    self.stderr.write(f"Waiting for the {name} at {self._describe(name)} ...")
+                    self._say(f"Waiting for the {name} at {self._describe(name)} ...", waiting=True)
                 time.sleep(interval)
 
     @staticmethod

@@ -17,6 +17,7 @@ from apps.tools.plugins.base import (
     ScannerPlugin,
     load_json,
     rule_ids_schema,
+    unsafe_files,
 )
 
 from .parser import parse_report
@@ -28,6 +29,19 @@ DEFAULT_EXCLUDES = (
     "/.venv/,/venv/,/node_modules/,/site-packages/"
 )
 LEVELS = ["low", "medium", "high"]
+PYTHON_SUFFIXES = (".py", ".pyw")
+
+
+def unsafe_excludes(workspace: Path) -> list[str]:
+    """Exclusions for the Python files bandit must not open: symlinks (bandit follows them, so a
+    repository could make it read and quote any file of the worker) and oversized files (it reads
+    each file whole). Bandit splits --exclude on "," and also matches globs, so a "," in a name
+    becomes "?"."""
+    return [
+        "./" + rel.replace(",", "?")
+        for rel in unsafe_files(workspace)
+        if rel.endswith(PYTHON_SUFFIXES)
+    ]
 
 
 class BanditPlugin(ScannerPlugin):
@@ -59,6 +73,7 @@ class BanditPlugin(ScannerPlugin):
         ini = ctx.scratch / "bandit.ini"
         ini.write_text("[bandit]\n")
         excludes = DEFAULT_EXCLUDES.split(",") + list(overrides.get("exclude_paths", []))
+        excludes += unsafe_excludes(ctx.workspace)
         argv = [
             ctx.binary,
             "--recursive",

@@ -8,6 +8,7 @@ folder is passed as `--directory=PATH` (one token), which checkov's config looku
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +20,7 @@ from apps.tools.plugins.base import (
     ScanContext,
     ScannerPlugin,
     rule_ids_schema,
+    unsafe_files,
 )
 
 from .parser import parse_report
@@ -104,6 +106,11 @@ class CheckovPlugin(ScannerPlugin):
             argv.append(f"--check={','.join(overrides['only_checks'])}")
         for regex in overrides.get("skip_paths", []):
             argv.append(f"--skip-path={regex}")
+        # checkov follows symlinked files (a repository could make it read and quote any file of
+        # the worker) and parses files whole: both kinds are left out by their full path.
+        root = ctx.workspace.resolve()
+        for rel in unsafe_files(root):
+            argv.append(f"--skip-path=^{re.escape(str(root / rel))}$")
         # stdout repeats the JSON report: not worth keeping as an excerpt.
         return Command(
             argv=argv, cwd=ctx.scratch, output_path=report_dir / REPORT_NAME, capture_stdout=False

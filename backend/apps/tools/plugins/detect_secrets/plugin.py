@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import IO
 
@@ -15,6 +16,7 @@ from apps.tools.plugins.base import (
     ScanContext,
     ScannerPlugin,
     load_json,
+    unsafe_files,
 )
 
 from .parser import parse_report
@@ -91,7 +93,10 @@ class DetectSecretsPlugin(ScannerPlugin):
     def build_command(self, ctx: ScanContext) -> Command:
         overrides = ctx.overrides
         output = ctx.output_dir / "detect-secrets.json"
-        excludes = "|".join([DEFAULT_EXCLUDE_FILES, *overrides.get("exclude_files", [])])
+        # Files it must not open: symlinks (it skips them today; stated, not assumed) and
+        # oversized files, which it would read line by line into memory.
+        unsafe = [f"^{re.escape(rel)}$" for rel in unsafe_files(ctx.workspace)]
+        excludes = "|".join([DEFAULT_EXCLUDE_FILES, *overrides.get("exclude_files", []), *unsafe])
         argv = [ctx.binary, "scan", "--no-verify", "--all-files", f"--exclude-files={excludes}"]
         for regex in overrides.get("exclude_lines", []):
             argv.append(f"--exclude-lines={regex}")

@@ -53,3 +53,24 @@ def test_missing_target_is_a_failure_not_success(tmp_path):
     assert not outcome.ok and "No such file" in outcome.error
     assert not plugin.interpret(2, report, "usage: bandit").ok
     assert not plugin.interpret(0, tmp_path / "none.json", "").ok
+
+
+def test_symlinked_and_oversized_python_files_are_not_read(tmp_path, settings):
+    """Bandit follows symlinked files and reads files whole: a repository's link to a file of
+    the worker must not be read or quoted, and a huge (sparse) file must not be loaded."""
+    plugin = require_tool("bandit")
+    settings.SECULITE_SCAN_MAX_FILE_MB = 1
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.py").write_text('password = "canary-4f1c2b"\n')
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "app.py").write_text("def f(x):\n    return eval(x)\n")
+    (workspace / "leak.py").symlink_to(outside / "secret.py")
+    (workspace / "a,leak.py").symlink_to(outside / "secret.py")
+    with (workspace / "huge.py").open("wb") as handle:
+        handle.truncate(2 << 20)
+    result = run_tool(plugin, workspace, tmp_path)
+    assert result.status == RunStatus.COMPLETED, result.error
+    assert [(f.file_path, f.rule_id) for f in result.findings] == [("app.py", "B307")]
+    assert b"canary-4f1c2b" not in result.output_path.read_bytes()

@@ -52,6 +52,29 @@ def test_repository_config_cannot_load_checks(tmp_path):
     assert "CKV_AWS_24" in {f.rule_id for f in result.findings}
 
 
+def test_symlinked_and_oversized_files_are_not_read(tmp_path, settings):
+    """checkov follows symlinked files and parses files whole: a repository's link to a file of
+    the worker must not be read or quoted, and a huge (sparse) file must not be loaded."""
+    plugin = require_tool("checkov")
+    settings.SECULITE_SCAN_MAX_FILE_MB = 1
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "canary.tf").write_text(
+        'resource "aws_s3_bucket" "b" {\n  bucket = "canary-7d3e9a"\n  acl = "public-read"\n}\n'
+    )
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "leak.tf").symlink_to(outside / "canary.tf")
+    (workspace / "main.tf").write_text('resource "aws_s3_bucket" "data" {\n  bucket = "d"\n}\n')
+    with (workspace / "huge.tf").open("wb") as handle:
+        handle.truncate(2 << 20)
+    result = run_tool(plugin, workspace, tmp_path, frameworks=["terraform"])
+    assert result.status == RunStatus.COMPLETED, result.error
+    assert {f.file_path for f in result.findings} == {"main.tf"}
+    report = b"".join(p.read_bytes() for p in result.output_path.parent.rglob("*") if p.is_file())
+    assert b"canary-7d3e9a" not in report
+
+
 def test_no_iac_files_is_no_findings(tmp_path):
     plugin = require_tool("checkov")
     (tmp_path / "ws").mkdir()

@@ -38,3 +38,22 @@ def test_exclude_files_override(sample_app, tmp_path):
     plugin = require_tool("detect-secrets")
     result = run_tool(plugin, sample_app, tmp_path, exclude_files=[r"\.pem$"])
     assert "config/deploy_key.pem" not in {f.file_path for f in result.findings}
+
+
+def test_oversized_and_symlinked_files_are_not_read(tmp_path, settings):
+    """detect-secrets reads files line by line into memory: files past SECULITE_SCAN_MAX_FILE_MB
+    are left out, and so are symlinks (to a secret outside the repository)."""
+    plugin = require_tool("detect-secrets")
+    settings.SECULITE_SCAN_MAX_FILE_MB = 1
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    token = 'GITHUB_TOKEN = "ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"\n'
+    (outside / "secret.txt").write_text(token)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "config.py").write_text(token)
+    (workspace / "big.txt").write_text(token + "x" * (2 << 20) + "\n")
+    (workspace / "leak.txt").symlink_to(outside / "secret.txt")
+    result = run_tool(plugin, workspace, tmp_path)
+    assert result.status == RunStatus.COMPLETED, result.error
+    assert {f.file_path for f in result.findings} == {"config.py"}
