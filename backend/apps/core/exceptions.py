@@ -3,6 +3,7 @@
 import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -33,6 +34,12 @@ def _flatten(detail, prefix: str = "") -> dict[str, list[str]]:
     return out
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is larger than the server accepts."
+    default_code = "request_too_large"
+
+
 def error_body(detail: str, error_code: str, errors: dict | None = None) -> dict:
     return {"detail": detail, "errors": errors or {}, "error_code": error_code}
 
@@ -43,6 +50,13 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # A body past DATA_UPLOAD_MAX_MEMORY_SIZE, met when a view reads request.data.
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own limits on what a request may carry (DATA_UPLOAD_MAX_NUMBER_FIELDS, ...):
+        # the client's fault, a 400 as Django itself answers, never a 500.
+        exc = exceptions.ParseError(f"The request could not be read: {exc}")
 
     if isinstance(exc, exceptions.ValidationError):
         response = drf_exception_handler(exc, context)

@@ -83,3 +83,25 @@ def test_database_failure_is_503_without_internals(client):
     body = response.json()
     assert body["error_code"] == "service_unavailable"
     assert b"hunter2" not in response.content
+
+
+def test_too_many_form_fields_is_a_parse_error(client):
+    """Found by schemathesis (verify/test_fuzz.py): a form body of more than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS fields raised Django's TooManyFieldsSent inside the view,
+    answered 500."""
+    body = "&".join(f"items={i}" for i in range(1500))
+    response = client.post("/api/v1/echo/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    answer = response.json()
+    assert set(answer) == SHAPE and answer["error_code"] == "parse_error"
+    assert "Traceback" not in response.content.decode()
+
+
+def test_a_body_past_the_memory_limit_is_413(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = client.post(
+        "/api/v1/echo/", '{"name": "' + "x" * 4096 + '"}', content_type="application/json"
+    )
+    assert response.status_code == 413
+    answer = response.json()
+    assert set(answer) == SHAPE and answer["error_code"] == "request_too_large"

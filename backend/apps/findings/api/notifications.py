@@ -123,6 +123,13 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class DeliveryQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=["pending", "delivered", "failed"], required=False, allow_blank=True
+    )
+    event = serializers.CharField(required=False, allow_blank=True, max_length=40)
+
+
 class WebhookDeliveryPageSerializer(serializers.Serializer):
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
@@ -208,9 +215,13 @@ class ProjectWebhookViewSet(ProjectNestedMixin, viewsets.ModelViewSet):
     def deliveries(self, request, *args, **kwargs):
         webhook = self.get_object()
         rows = WebhookDelivery.objects.filter(webhook=webhook).order_by("-created_at", "-id")
-        for name in ("status", "event"):
-            if request.query_params.get(name):
-                rows = rows.filter(**{name: request.query_params[name]})
+        # Validated like any filter: a raw value reached PostgreSQL, and a NUL character in it
+        # (found by schemathesis, verify/test_fuzz.py) was a DataError answered 503.
+        query = DeliveryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        for name, value in query.validated_data.items():
+            if value:
+                rows = rows.filter(**{name: value})
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 

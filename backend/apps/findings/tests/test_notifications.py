@@ -454,3 +454,19 @@ def test_assigning_through_the_api_emails_the_assignee_once(
             f"/api/v1/findings/{findings[1].pk}/", {"assignee_id": None}, format="json"
         )
     assert mail.outbox == []
+
+
+def test_the_delivery_log_filters_are_validated(api_client, world, receiver):
+    """Found by schemathesis (verify/test_fuzz.py): `?status=%00` reached PostgreSQL as it was,
+    a DataError answered 503; the filters are validated now."""
+    created = create_webhook(api_client, world, receiver.url)
+    webhook = ProjectWebhook.objects.get(pk=created["id"])
+    WebhookDelivery.objects.create(webhook=webhook, event="ping", payload={}, status="failed")
+    url = f"/api/v1/projects/{world.project_a.pk}/webhooks/{webhook.pk}/deliveries/"
+    for query in ("status=%00", "event=a%00b", "status=bogus", "event=" + "x" * 41):
+        answer = api_client.get(f"{url}?{query}")
+        assert answer.status_code == 400, (query, answer.json())
+        assert set(answer.json()) == {"detail", "errors", "error_code"}
+    assert len(api_client.get(f"{url}?status=failed&event=ping").json()["results"]) == 1
+    assert api_client.get(f"{url}?status=delivered").json()["results"] == []
+    assert len(api_client.get(f"{url}?status=").json()["results"]) == 1
