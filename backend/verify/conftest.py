@@ -4,7 +4,7 @@ prints them as one table at the end and writes them to JSON (VERIFY_FIGURES, def
 var/verify-figures.json) for docs/reliability.md.
 
 VERIFY_SCALE=full (make verify) runs every suite at the sizes the issue names; VERIFY_SCALE=ci
-(make verify-ci, run by make test) runs the same code at sizes that fit CI's time budget."""
+(make verify-ci) runs the same code at sizes that fit CI's time budget."""
 
 import json
 import os
