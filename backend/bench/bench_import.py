@@ -229,39 +229,9 @@ def measure(stack, worker_pid, query_log, project_id, report, count) -> dict:
     }
 
 
-DUPLICATE_INDEXES = (
-    r"^findings_finding_(project_id|target_id|first_seen_scan_id|last_seen_scan_id"
-    r"|resolved_at_scan_id|assignee_id)_[0-9a-f]{8}$"
-)
-
-
-def drop_duplicate_indexes(db: dict) -> list[str]:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(**db, autocommit=True) as conn:
-        names = [
-            row[0]
-            for row in conn.execute(
-                "SELECT indexname FROM pg_indexes WHERE tablename = 'findings_finding' "
-                "AND indexname ~ %s",
-                [DUPLICATE_INDEXES],
-            )
-        ]
-        for name in names:
-            conn.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-    return names
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated N values")
-    parser.add_argument(
-        "--without-duplicate-indexes",
-        action="store_true",
-        help="experiment: drop the six single-column foreign-key indexes of findings_finding "
-        "that a composite index already covers, to measure what they cost",
-    )
     args = parser.parse_args()
     sizes = [int(n) for n in args.sizes.split(",")]
     postgres = {
@@ -292,8 +262,6 @@ def main() -> None:
         rows = []
         try:
             stack.migrate()
-            if args.without_duplicate_indexes:
-                print(f"dropped: {', '.join(drop_duplicate_indexes(stack.db))}")
             stack.web = stack.group.start("web", ["sh", str(BACKEND / "entrypoint.sh"), "web"], env)
             name = stack.start_worker(concurrency=1)
             stack.wait_healthy(workers=1)
