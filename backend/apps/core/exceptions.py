@@ -4,7 +4,13 @@ import logging
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    NotSupportedError,
+    ProgrammingError,
+)
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -80,7 +86,24 @@ def api_exception_handler(exc, context):
             response.data = error_body(str(detail), getattr(detail, "code", exc.default_code))
         return response
 
-    if isinstance(exc, OperationalError | InterfaceError | DatabaseError):
+    if isinstance(exc, DataError):
+        # A value the database cannot store or compare (out of range, malformed) that the
+        # validation let through: the request's fault, and nothing was written.
+        logger.warning("database refused a value while serving %s", _path(context))
+        return Response(
+            error_body("A value in the request is out of range or malformed.", "invalid"),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, IntegrityError):
+        # A concurrent request wrote the same unique thing first.
+        logger.warning("integrity conflict while serving %s", _path(context))
+        return Response(
+            error_body("The request conflicts with the current state; try again.", "conflict"),
+            status=status.HTTP_409_CONFLICT,
+        )
+    # Connection loss, a server shutting down, a lock or statement timeout: the database, not
+    # the request, so 503 and try again. A programming error is a bug: 500 below.
+    if isinstance(exc, DatabaseError) and not isinstance(exc, ProgrammingError | NotSupportedError):
         logger.error(
             "database unavailable while serving %s: %s", _path(context), type(exc).__name__
         )

@@ -25,6 +25,12 @@ class _FindingBase(serializers.ModelSerializer):
         help_text="The effective severity: the analyst's override, else the scanner's."
     )
     scanner_severity = serializers.CharField(source="severity", read_only=True)
+    severity_override = serializers.ChoiceField(
+        choices=Severity.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The analyst's severity; empty when the scanner's stands.",
+    )
     overdue = serializers.SerializerMethodField()
     assignee = UserRefSerializer(read_only=True, allow_null=True)
     tags = serializers.ListField(child=serializers.CharField(), read_only=True)

@@ -8,14 +8,18 @@ class ToolEntrySerializer(serializers.Serializer):
     overrides = serializers.DictField(required=False, default=dict)
 
 
+class IdListField(serializers.ListField):
+    """Ids in and out: a list of ids on input, the related objects' ids (sorted) on output."""
+
+    child = serializers.IntegerField(min_value=1)
+
+    def to_representation(self, data):
+        return sorted(obj.pk for obj in data.all())
+
+
 class ScanConfigurationSerializer(serializers.ModelSerializer):
-    # Id lists on input; to_representation writes them back from the relations.
-    target_assets = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, write_only=True
-    )
-    target_groups = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, write_only=True
-    )
+    target_assets = IdListField(required=False)
+    target_groups = IdListField(required=False)
     tools_and_configs = ToolEntrySerializer(many=True)
     schedule_type = serializers.ChoiceField(choices=ScheduleType.choices, required=False)
     webhook_enabled = serializers.BooleanField(required=False, write_only=True)
@@ -63,12 +67,6 @@ class ScanConfigurationSerializer(serializers.ModelSerializer):
 
         return next_runs(obj)
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["target_assets"] = sorted(t.pk for t in instance.target_assets.all())
-        data["target_groups"] = sorted(g.pk for g in instance.target_groups.all())
-        return data
-
 
 class ToolResultSerializer(serializers.ModelSerializer):
     target_id = serializers.IntegerField(read_only=True)
@@ -105,7 +103,7 @@ class ScanSerializer(serializers.ModelSerializer):
     configuration_id = serializers.IntegerField(read_only=True, allow_null=True)
     project_id = serializers.IntegerField(read_only=True)
     triggered_by = serializers.CharField(
-        source="triggered_by.username", default=None, read_only=True
+        source="triggered_by.username", default=None, read_only=True, allow_null=True
     )
 
     class Meta:

@@ -164,7 +164,7 @@ class ScanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(ScanSerializer(scan).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={200: ToolResultSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)  # a scan has a few: one list
     def toolresults(self, request, *args, **kwargs):
         scan = self.get_object()
         rows = ScanToolResult.objects.filter(scan=scan).order_by("id")

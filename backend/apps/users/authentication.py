@@ -67,7 +67,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
         if not profile.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         now = timezone.now()
-        if not profile.api_key_last_used_at or (now - profile.api_key_last_used_at).seconds > 60:
+        if (
+            not profile.api_key_last_used_at
+            or (now - profile.api_key_last_used_at).total_seconds() > 60
+        ):
             UserProfile.objects.filter(pk=profile.pk).update(api_key_last_used_at=now)
         return profile.user, "api_key"
 

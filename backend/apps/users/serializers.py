@@ -146,7 +146,9 @@ class InvitationAcceptSerializer(serializers.Serializer):
 
 class AuditEventSerializer(serializers.ModelSerializer):
     actor = serializers.CharField(source="actor.username", default=None, read_only=True)
-    target_user = serializers.CharField(source="target_user.username", default=None, read_only=True)
+    target_user = serializers.CharField(
+        source="target_user.username", default=None, read_only=True, allow_null=True
+    )
 
     class Meta:
         model = AuditEvent

@@ -1243,7 +1243,7 @@ export interface components {
             readonly created_at: string;
             readonly event_type: components["schemas"]["EventTypeEnum"];
             readonly actor: string;
-            readonly target_user: string;
+            readonly target_user: string | null;
             readonly organization: number | null;
             readonly username: string;
             readonly ip_address: string | null;
@@ -1367,7 +1367,16 @@ export interface components {
             /** @description The effective severity: the analyst's override, else the scanner's. */
             readonly severity: components["schemas"]["SeverityEnum"];
             readonly scanner_severity: string;
-            readonly severity_override: components["schemas"]["SeverityEnum"];
+            /**
+             * @description The analyst's severity; empty when the scanner's stands.
+             *
+             *     * `critical` - Critical
+             *     * `high` - High
+             *     * `medium` - Medium
+             *     * `low` - Low
+             *     * `info` - Info
+             */
+            readonly severity_override: components["schemas"]["SeverityEnum"] | components["schemas"]["BlankEnum"];
             readonly status: components["schemas"]["FindingStatusEnum"];
             readonly rule_id: string;
             readonly cwe: number | null;
@@ -1444,7 +1453,16 @@ export interface components {
             /** @description The effective severity: the analyst's override, else the scanner's. */
             readonly severity: components["schemas"]["SeverityEnum"];
             readonly scanner_severity: string;
-            readonly severity_override: components["schemas"]["SeverityEnum"];
+            /**
+             * @description The analyst's severity; empty when the scanner's stands.
+             *
+             *     * `critical` - Critical
+             *     * `high` - High
+             *     * `medium` - Medium
+             *     * `low` - Low
+             *     * `info` - Info
+             */
+            readonly severity_override: components["schemas"]["SeverityEnum"] | components["schemas"]["BlankEnum"];
             readonly status: components["schemas"]["FindingStatusEnum"];
             readonly rule_id: string;
             readonly cwe: number | null;
@@ -1565,7 +1583,7 @@ export interface components {
             readonly project_id: number;
             readonly configuration_id: number | null;
             readonly trigger_type: components["schemas"]["TriggerTypeEnum"];
-            readonly triggered_by: string;
+            readonly triggered_by: string | null;
             readonly status: components["schemas"]["ScanStatusEnum"];
             readonly phase: string;
             readonly progress: number;
@@ -1749,13 +1767,6 @@ export interface components {
             /** Format: uri */
             previous?: string | null;
             results: components["schemas"]["ToolDefinition"][];
-        };
-        PaginatedToolResultList: {
-            /** Format: uri */
-            next?: string | null;
-            /** Format: uri */
-            previous?: string | null;
-            results: components["schemas"]["ToolResult"][];
         };
         PasswordChange: {
             old_password: string;
@@ -2144,7 +2155,7 @@ export interface components {
             readonly project_id: number;
             readonly configuration_id: number | null;
             readonly trigger_type: components["schemas"]["TriggerTypeEnum"];
-            readonly triggered_by: string;
+            readonly triggered_by: string | null;
             readonly status: components["schemas"]["ScanStatusEnum"];
             readonly phase: string;
             readonly progress: number;
@@ -2215,7 +2226,7 @@ export interface components {
             readonly project_id: number;
             readonly configuration_id: number | null;
             readonly trigger_type: components["schemas"]["TriggerTypeEnum"];
-            readonly triggered_by: string;
+            readonly triggered_by: string | null;
             readonly status: components["schemas"]["ScanStatusEnum"];
             readonly phase: string;
             readonly progress: number;
@@ -4901,8 +4912,6 @@ export interface operations {
                  *     * `-id` - Id (descending)
                  */
                 ordering?: ("-created_at" | "-finished_at" | "-id" | "-status" | "created_at" | "finished_at" | "id" | "status")[];
-                page?: number;
-                page_size?: number;
                 /** @description Multiple values may be separated by commas. */
                 project_id?: number[];
                 /** @description Multiple values may be separated by commas. */
@@ -4924,7 +4933,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedToolResultList"];
+                    "application/json": components["schemas"]["ToolResult"][];
                 };
             };
         };

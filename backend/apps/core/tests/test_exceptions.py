@@ -85,6 +85,24 @@ def test_database_failure_is_503_without_internals(client):
     assert b"hunter2" not in response.content
 
 
+@pytest.mark.parametrize(
+    ("kind", "status", "code"),
+    [
+        ("data", 400, "invalid"),
+        ("integrity", 409, "conflict"),
+        ("programming", 500, "server_error"),
+    ],
+)
+def test_database_errors_that_are_not_an_outage(client, kind, status, code):
+    """Only an unavailable database is a 503: a refused value is the request's fault, a unique
+    conflict is a 409, and a programming error is a bug (500, logged with its stack)."""
+    response = client.get(f"/api/v1/dbrefuses/?kind={kind}")
+    assert response.status_code == status
+    assert response.json()["error_code"] == code
+    assert b"hunter2" not in response.content
+    assert "Retry-After" not in response
+
+
 def test_too_many_form_fields_is_a_parse_error(client):
     """Found by schemathesis (verify/test_fuzz.py): a form body of more than
     DATA_UPLOAD_MAX_NUMBER_FIELDS fields raised Django's TooManyFieldsSent inside the view,

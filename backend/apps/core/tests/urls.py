@@ -68,6 +68,18 @@ class DatabaseDown(APIView):
         raise OperationalError(f"connection to {connection.vendor} failed: password=hunter2")
 
 
+class DatabaseRefuses(APIView):
+    """The database errors that are not an outage: `?kind=data|integrity|programming`."""
+
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        from django.db import DataError, IntegrityError, ProgrammingError
+
+        kind = {"data": DataError, "integrity": IntegrityError, "programming": ProgrammingError}
+        raise kind[request.query_params["kind"]]("value 99999999999 password=hunter2")
+
+
 urlpatterns = [
     path(
         "api/v1/",
@@ -79,6 +91,7 @@ urlpatterns = [
                 path("private/", Private.as_view()),
                 path("broken/", Broken.as_view()),
                 path("dbdown/", DatabaseDown.as_view()),
+                path("dbrefuses/", DatabaseRefuses.as_view()),
             ]
         ),
     ),

@@ -211,6 +211,29 @@ def test_bad_token_headers_are_401(header):
     assert set(response.json()) == {"detail", "errors", "error_code"}
 
 
+def test_api_key_last_use_is_recorded_at_most_once_a_minute(api_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    user = UserFactory(username="bob")
+    api_client.force_authenticate(user)
+    key = api_client.post("/api/v1/auth/userprofile/api-key/").json()["key"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    profiles = UserProfile.objects.filter(user=user)
+    for ago, refreshed in (
+        (timedelta(seconds=30), False),
+        (timedelta(minutes=2), True),
+        # A day and 30 seconds: its `seconds` part alone is 30 (the bug this guards against).
+        (timedelta(days=1, seconds=30), True),
+    ):
+        before = timezone.now() - ago
+        profiles.update(api_key_last_used_at=before)
+        assert client.get("/api/v1/auth/user/").status_code == 200
+        assert (profiles.get().api_key_last_used_at != before) is refreshed, ago
+
+
 def test_inactive_users_keys_stop_working(api_client):
     user = UserFactory(username="bob")
     api_client.force_authenticate(user)
