@@ -28,7 +28,7 @@ help: ## List the targets
 dev: install tools ## Install everything and run web, worker and beat on http://127.0.0.1:8000
 	cd backend && DJANGO_SETTINGS_MODULE=seculite_api.settings.local $(PY) manage.py rundev
 
-test: install tools tools-lint lint test-frontend test-backend ## Run every test (lint, unit, stack)
+test: install tools tools-lint lint test-frontend test-backend verify-ci ## Run every test (lint, unit, stack, verification at CI size)
 
 install: backend frontend-build ## Install the backend (Poetry, local venv) and build the SPA
 
@@ -85,7 +85,7 @@ test-backend: backend ## pytest (services used when DB_* / CELERY_BROKER_URL are
 verify: install tools ## Verification suites at full size (faults, load, hostile input, access), figures table
 	cd backend && VERIFY_SCALE=full $(PY) -m pytest verify $(PYTEST_ARGS)
 
-verify-ci: install tools ## The verification suites at smaller sizes (about 15 minutes)
+verify-ci: install tools ## The verification suites at smaller sizes (about 4 minutes; part of make test)
 	cd backend && VERIFY_SCALE=ci $(PY) -m pytest verify $(PYTEST_ARGS)
 
 bench-scan: install tools ## Benchmark: Django's source through the platform vs. the tools run directly

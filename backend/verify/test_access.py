@@ -263,8 +263,19 @@ def test_authorization_matrix_over_https(stack, plan, figures):
     problems += [f"matrix entries for routes that no longer exist: {stale}"] if stale else []
     problems += [f"schema operations that are not matrix routes: {unmatched}"] if unmatched else []
     problems += [f"{len(failures)} cells failed:", *failures[:40]] if failures else []
+    problems += _server_errors(stack) if failures else []
     assert len(cells) >= len(routes)
     assert not problems, "\n".join(problems)
+
+
+def _server_errors(stack, limit: int = 40) -> list[str]:
+    """The errors the stack's processes printed (to explain failed cells)."""
+    lines = []
+    for proc in stack.live.group.procs:
+        for line in proc.output().splitlines():
+            if '"ERROR"' in line or "Traceback" in line or "[error]" in line or "Error:" in line:
+                lines.append(f"{proc.name}: {line[:600]}")
+    return ["server errors logged:", *lines[-limit:]] if lines else ["no server errors logged"]
 
 
 def _schema_operations(schema: dict) -> list[tuple[str, str]]:

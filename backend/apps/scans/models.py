@@ -98,12 +98,20 @@ class Scan(TimeStampedModel):
     rescan_of = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When the notifications of the finished scan were dispatched: a scan that finished while
+    # the broker was down has none, and the reaper sends them once it is back.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["project", "-created_at"]),
             models.Index(fields=["status", "-created_at"]),
             models.Index(fields=["configuration", "-created_at"]),
+            models.Index(
+                fields=["finished_at"],
+                condition=models.Q(notified_at__isnull=True, finished_at__isnull=False),
+                name="scan_unnotified_idx",
+            ),
         ]
         ordering = ["-created_at", "-id"]
 

@@ -32,6 +32,7 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
+import kombu.exceptions
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -131,11 +132,46 @@ def _item_lines(items: list[dict]) -> list[str]:
 
 
 # --- entry points (queue work after commit) ---------------------------------------------------
+def queue_after_commit(task, *args) -> None:
+    """`task.delay(*args)` once the current transaction commits. With the broker down the
+    work is not sent and a warning says so: the commit stands, and the caller's request or task
+    does not fail after the fact (the reaper re-sends what it can: scan notifications)."""
+
+    def send() -> None:
+        try:
+            task.delay(*args)
+        except kombu.exceptions.OperationalError as exc:
+            logger.warning("%s not queued, the broker is unavailable: %s", task.name, exc)
+
+    transaction.on_commit(send)
+
+
 def scan_notify_finished(*, scan_id: int) -> None:
     """Queue the notifications of a finished scan once the current transaction commits."""
     from ..jobs.notifications import notifications_scan_finished
 
-    transaction.on_commit(lambda: notifications_scan_finished.delay(scan_id))
+    queue_after_commit(notifications_scan_finished, scan_id)
+
+
+def scans_notify_missed(*, now=None) -> int:
+    """Send again the notifications of scans that finished in the last day without them (the
+    broker was down when they ended), SECULITE_REDISPATCH_SECONDS after their end. Dispatch
+    claims a scan once (Scan.notified_at), so nothing is sent twice. Returns how many."""
+    from ..jobs.notifications import notifications_scan_finished
+
+    now = now or timezone.now()
+    quiet = now - timedelta(seconds=settings.SECULITE_REDISPATCH_SECONDS)
+    missed = list(
+        Scan.objects.filter(
+            notified_at__isnull=True,
+            finished_at__isnull=False,
+            finished_at__gte=now - timedelta(days=1),
+            finished_at__lt=quiet,
+        ).values_list("pk", flat=True)
+    )
+    for scan_id in missed:
+        notifications_scan_finished.delay(scan_id)
+    return len(missed)
 
 
 def notify_finding_assigned(finding, assignee, actor=None) -> None:
@@ -159,7 +195,7 @@ def findings_assigned_queue(*, finding_ids, assignee_id: int | None, actor_id=No
     ids = sorted({int(pk) for pk in finding_ids})
     if assignee_id is None or not ids:
         return
-    transaction.on_commit(lambda: notifications_findings_assigned.delay(ids, assignee_id, actor_id))
+    queue_after_commit(notifications_findings_assigned, ids, assignee_id, actor_id)
 
 
 # --- scan finished ---------------------------------------------------------------------------
@@ -233,9 +269,23 @@ def _members(organization_id: int):
 
 def scan_finished_dispatch(*, scan_id: int) -> dict:
     """E-mails to the members of the scan's organization who asked for them, and deliveries
-    to the project's webhooks. Returns what was queued."""
-    scan = Scan.objects.select_related("project", "configuration").filter(pk=scan_id).first()
+    to the project's webhooks. Returns what was queued.
+
+    Claims the scan first (sets notified_at, in the same transaction as the deliveries and the
+    e-mails' queueing): a second dispatch of the same scan, by the reaper or a redelivered
+    message, sends nothing."""
     report = {"emails": 0, "deliveries": 0}
+    with transaction.atomic():
+        claimed = Scan.objects.filter(pk=scan_id, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
+        if not claimed:
+            return report
+        return _scan_finished_dispatch(scan_id, report)
+
+
+def _scan_finished_dispatch(scan_id: int, report: dict) -> dict:
+    scan = Scan.objects.select_related("project", "configuration").filter(pk=scan_id).first()
     event = scan_event(scan.status) if scan is not None else None
     if event is None:
         return report
@@ -393,7 +443,7 @@ def email_queue(*, recipient: str, subject: str, body: str) -> None:
 
     # A subject is one line (titles come from scanner output and may hold line breaks).
     subject = " ".join(subject.split())[:250]
-    transaction.on_commit(lambda: notification_email_send.delay(recipient, subject, body))
+    queue_after_commit(notification_email_send, recipient, subject, body)
 
 
 def email_send(*, recipient: str, subject: str, body: str) -> None:
@@ -529,7 +579,7 @@ def webhook_delivery_create(*, webhook: ProjectWebhook, event: str, payload: dic
         status=PENDING,
         next_attempt_at=timezone.now() + _lease(),
     )
-    transaction.on_commit(lambda: webhook_deliver.delay(delivery.pk))
+    queue_after_commit(webhook_deliver, delivery.pk)  # or the sweep of due deliveries
     return delivery
 
 

@@ -93,6 +93,78 @@ def test_scan_completed_emails_the_members_who_asked(world, django_capture_on_co
     assert "By severity: critical 0, high 0" in message.body
 
 
+def test_a_scan_is_notified_once(world, django_capture_on_commit_callbacks):
+    """A redelivered message or the reaper dispatching a scan again sends nothing more."""
+    scan = finish_scan(world, django_capture_on_commit_callbacks)
+    sent = len(mail.outbox)
+    assert sent == 4 and scan.notified_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_scan_finished(scan.pk) == {"emails": 0, "deliveries": 0}
+    assert len(mail.outbox) == sent
+
+
+def test_a_scan_that_ends_while_the_broker_is_down_is_notified_by_the_reaper(
+    world, django_capture_on_commit_callbacks, monkeypatch, settings, caplog
+):
+    import kombu.exceptions
+
+    def broker_down(*args, **kwargs):
+        raise kombu.exceptions.OperationalError("Error 111 connecting to redis:6379.")
+
+    monkeypatch.setattr(notifications_scan_finished, "delay", broker_down)
+    scan = finish_scan(world, django_capture_on_commit_callbacks)  # no error raised
+    assert scan.status == "completed" and scan.notified_at is None
+    assert mail.outbox == []
+    assert "not queued, the broker is unavailable" in caplog.text
+    monkeypatch.undo()
+
+    # Too early (the message may still be on its way), then sent once, then never again.
+    assert notifications.scans_notify_missed(now=scan.finished_at) == 0
+    later = scan.finished_at + timedelta(seconds=settings.SECULITE_REDISPATCH_SECONDS + 1)
+
+    def ours() -> int:  # (the reaper also closes the world's other running scan)
+        return sum(f"Scan #{scan.pk} " in m.subject for m in mail.outbox)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert execution.scans_reap(now=later)["notified"] == 1
+    assert ours() == 4
+    scan.refresh_from_db()
+    assert scan.notified_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        assert execution.scans_reap(now=later)["notified"] == 0
+    assert ours() == 4
+    # A scan that ended more than a day ago is left alone.
+    type(scan).objects.filter(pk=scan.pk).update(notified_at=None)
+    assert notifications.scans_notify_missed(now=later + timedelta(days=2)) == 0
+
+
+def test_an_assignment_while_the_broker_is_down_still_answers(
+    api_client, world, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    """The change is committed; the e-mail is not sent and a warning says so (no 500)."""
+    import kombu.exceptions
+
+    from apps.findings.jobs.notifications import notifications_findings_assigned
+
+    def broker_down(*args, **kwargs):
+        raise kombu.exceptions.OperationalError("Error 111 connecting to redis:6379.")
+
+    monkeypatch.setattr(notifications_findings_assigned, "delay", broker_down)
+    finding = new_finding(world, "high")
+    api_client.force_authenticate(world.users["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.patch(
+            f"/api/v1/findings/{finding.pk}/",
+            {"assignee_id": world.users["member"].pk},
+            format="json",
+        )
+    assert response.status_code == 200, response.json()
+    finding.refresh_from_db()
+    assert finding.assignee == world.users["member"]
+    assert mail.outbox == []
+    assert "findings_assigned not queued" in caplog.text
+
+
 def test_new_findings_at_or_above_each_users_threshold(world, django_capture_on_commit_callbacks):
     new_finding(world, "critical")
     new_finding(world, "medium")
