@@ -230,6 +230,16 @@ def nginx_command(conf: Path, *args: str, binary: str | None = None) -> list[str
     return [binary, "-p", str(conf.parent), "-c", str(conf), "-e", "stderr", *args]
 
 
+def start_nginx(group, out_dir: Path | str, *, binary: str, upstream_port: int, env=None, **conf):
+    """Render the repository's configuration into `out_dir` (render_nginx_conf's keyword
+    arguments) in front of Gunicorn on `upstream_port`, and run nginx in the foreground as a
+    process of `group` (tests.processes.ProcessGroup). Returns (configuration path, process)."""
+    path = render_nginx_conf(NGINX_SRC_DIR, out_dir, upstream=f"127.0.0.1:{upstream_port}", **conf)
+    argv = [binary, "-c", str(path), "-p", str(path.parent), "-g", "daemon off;"]
+    proc = group.start("nginx", argv, env or {"PATH": os.environ.get("PATH", "/usr/bin:/bin")})
+    return path, proc
+
+
 def check_config(conf: Path, binary: str | None = None) -> subprocess.CompletedProcess:
     """`nginx -t` on a rendered configuration."""
     return subprocess.run(

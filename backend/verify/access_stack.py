@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import os
 import ssl
 import subprocess
 import threading
@@ -24,10 +23,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from tests.live import LiveStack, create_database, drop_database, redis_database, stack_env
-from tests.nginx_conf import make_self_signed_cert, render_nginx_conf
+from tests.nginx_conf import make_self_signed_cert, start_nginx
 from tests.processes import BACKEND_DIR, free_port, wait_for
 
-REPO_DIR = BACKEND_DIR.parent
 #: Variables tests.live.stack_env sets for plain-HTTP loopback; unset here, so that the
 #: production settings' own defaults apply (HTTPS is on, through nginx).
 PLAIN_HTTP_OVERRIDES = (
@@ -336,10 +334,11 @@ def start_access_stack(
         assert collect.returncode == 0, output.decode(errors="replace")
         certs = make_self_signed_cert(tmp / "certs", common_name="localhost")
         http_port, https_port = free_port(), free_port()
-        conf = render_nginx_conf(
-            REPO_DIR / "nginx",
+        conf, _ = start_nginx(
+            live.group,
             tmp / "nginx",
-            upstream=f"127.0.0.1:{live.port}",
+            binary=nginx_binary,
+            upstream_port=live.port,
             listen_port=http_port,
             tls_port=https_port,
             certs_dir=certs,
@@ -347,11 +346,6 @@ def start_access_stack(
             spa_root=spa_root,
             static_root=Path(env["DJANGO_STATIC_ROOT"]),
             media_root=Path(env["DJANGO_MEDIA_ROOT"]),
-        )
-        live.group.start(
-            "nginx",
-            [nginx_binary, "-c", str(conf), "-p", str(conf.parent), "-g", "daemon off;"],
-            {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
         )
         stack = AccessStack(
             tmp=tmp,

@@ -11,12 +11,11 @@ import django
 
 from apps.tools.tests.helpers import SAMPLE_APP
 from tests.live import ENTRYPOINT, LiveStack, create_database, stack_env
-from tests.nginx_conf import render_nginx_conf
+from tests.nginx_conf import start_nginx
 from tests.processes import BACKEND_DIR, free_port
 
 from .faults_services import PrivatePostgres, PrivateRedis
 
-REPO_DIR = BACKEND_DIR.parent
 FORMS_SOURCE = Path(django.__file__).resolve().parent / "forms"  # ~10 files: bandit for seconds
 
 # Small on purpose: the suite waits for these, so a scan engine that honours them settles fast.
@@ -227,19 +226,16 @@ def build_stack(tmp: Path, pg_root: Path, nginx_binary: str) -> FaultStack:
         spa.mkdir()
         (spa / "index.html").write_text('<!doctype html><div id="app"></div>')
         http_port = free_port()
-        conf = render_nginx_conf(
-            REPO_DIR / "nginx",
+        start_nginx(
+            stack.group,
             tmp / "nginx",
-            upstream=f"127.0.0.1:{stack.port}",
+            binary=nginx_binary,
+            upstream_port=stack.port,
+            env=env,
             listen_port=http_port,
             spa_root=spa,
             static_root=tmp / "static",
             media_root=stack.media,
-        )
-        stack.group.start(
-            "nginx",
-            [nginx_binary, "-c", str(conf), "-p", str(conf.parent), "-g", "daemon off;"],
-            env,
         )
         stack.base = f"http://127.0.0.1:{http_port}"  # from now on every request goes via nginx
         stack.wait_healthy(workers=1)

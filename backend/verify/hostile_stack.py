@@ -6,7 +6,6 @@ checks, and everything else at its production default (no private targets allowe
 from __future__ import annotations
 
 import http.cookiejar
-import os
 import re
 import secrets
 import subprocess
@@ -25,10 +24,9 @@ from tests.live import (
     redis_database,
     stack_env,
 )
-from tests.nginx_conf import render_nginx_conf
+from tests.nginx_conf import start_nginx
 from tests.processes import BACKEND_DIR, free_port, wait_for
 
-REPO_DIR = BACKEND_DIR.parent
 ADMIN_USER = "hostile-admin"
 
 
@@ -129,19 +127,15 @@ def start_hostile_stack(
         migrate(live)
         live.start(workers=1, beat=True)
         nginx_port = free_port()
-        conf = render_nginx_conf(
-            REPO_DIR / "nginx",
+        start_nginx(
+            live.group,
             tmp / "nginx",
-            upstream=f"127.0.0.1:{live.port}",
+            binary=nginx_binary,
+            upstream_port=live.port,
             listen_port=nginx_port,
             spa_root=spa_dist,
             static_root=Path(env["DJANGO_STATIC_ROOT"]),
             media_root=Path(env["DJANGO_MEDIA_ROOT"]),
-        )
-        live.group.start(
-            "nginx",
-            [nginx_binary, "-c", str(conf), "-p", str(conf.parent), "-g", "daemon off;"],
-            {"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
         )
         stack = HostileStack(
             tmp=tmp,

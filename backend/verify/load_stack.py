@@ -15,10 +15,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from tests.live import LiveStack, create_database, drop_database, redis_database, stack_env
-from tests.nginx_conf import render_nginx_conf
+from tests.nginx_conf import start_nginx
 from tests.processes import BACKEND_DIR, free_port
 
-REPO_DIR = BACKEND_DIR.parent
 SHELL_SCRIPT = """#!/bin/sh
 # A tiny target for quick real scans: ShellCheck reports SC2086 and SC2046 here.
 for f in $(ls $1); do
@@ -40,19 +39,16 @@ class NginxStack(LiveStack):
 
     def start(self, *, workers: int = 1, beat: bool = True) -> None:
         super().start(workers=workers, beat=beat)
-        conf = render_nginx_conf(
-            REPO_DIR / "nginx",
+        conf, self.nginx = start_nginx(
+            self.group,
             self.tmp / "nginx",
-            upstream=f"127.0.0.1:{self.port}",
+            binary=self.nginx_binary,
+            upstream_port=self.port,
+            env=self.env,
             listen_port=self.http_port,
             spa_root=self.spa,
             static_root=self.env["DJANGO_STATIC_ROOT"],
             media_root=self.env["DJANGO_MEDIA_ROOT"],
-        )
-        self.nginx = self.group.start(
-            "nginx",
-            [self.nginx_binary, "-c", str(conf), "-p", str(conf.parent), "-g", "daemon off;"],
-            self.env,
         )
         self.nginx_logs = conf.parent / "logs"
         self.base = f"http://127.0.0.1:{self.http_port}"

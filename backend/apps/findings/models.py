@@ -37,6 +37,18 @@ OPEN_STATUSES = (
 )
 
 
+def _scan_reference() -> models.ForeignKey:
+    """A scan a finding refers to (first seen, last seen, resolved at): its index is in Meta."""
+    return models.ForeignKey(
+        "scans.Scan",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+
 class Finding(TimeStampedModel):
     # Foreign keys whose own single-column index would repeat an index of Meta (or would only
     # serve a rare delete) have none: every index is written for every finding an import sees,
@@ -57,30 +69,9 @@ class Finding(TimeStampedModel):
         help_text="The tool result that last saw it.",
         db_index=False,  # changes at every sighting; only a scan's deletion looks it up
     )
-    first_seen_scan = models.ForeignKey(
-        "scans.Scan",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    last_seen_scan = models.ForeignKey(
-        "scans.Scan",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
-    resolved_at_scan = models.ForeignKey(
-        "scans.Scan",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
+    first_seen_scan = _scan_reference()
+    last_seen_scan = _scan_reference()
+    resolved_at_scan = _scan_reference()
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
