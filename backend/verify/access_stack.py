@@ -308,8 +308,9 @@ def start_access_stack(
     env["DB_NAME"] = database
     live = LiveStack(tmp, env)
     stack = None
-    # The admin and Swagger UI pages need the collected static files and their manifest;
-    # collected while the processes start.
+    # The admin and Swagger UI pages need the collected static files and their manifest,
+    # complete before Gunicorn starts: a worker that read a half-written manifest answered 500
+    # on /api/v1/docs/ for its lifetime (production's `migrate` service collects before `web`).
     collect = subprocess.Popen(
         [str(BACKEND_DIR / ".venv" / "bin" / "python"), "manage.py", "collectstatic", "--noinput"],
         cwd=BACKEND_DIR,
@@ -328,10 +329,10 @@ def start_access_stack(
                 stderr=subprocess.STDOUT,
             )
     try:
-        live.start(workers=1, beat=True)
-        timings["processes"] = time.monotonic() - clock - timings["database"]
         output = collect.communicate(timeout=600)[0]
         assert collect.returncode == 0, output.decode(errors="replace")
+        live.start(workers=1, beat=True)
+        timings["processes"] = time.monotonic() - clock - timings["database"]
         certs = make_self_signed_cert(tmp / "certs", common_name="localhost")
         http_port, https_port = free_port(), free_port()
         conf, _ = start_nginx(

@@ -274,7 +274,7 @@ def _server_errors(stack, limit: int = 40) -> list[str]:
     for proc in stack.live.group.procs:
         for line in proc.output().splitlines():
             if '"ERROR"' in line or "Traceback" in line or "[error]" in line or "Error:" in line:
-                lines.append(f"{proc.name}: {line[:600]}")
+                lines.append(f"{proc.name}: {line[:4000]}")
     return ["server errors logged:", *lines[-limit:]] if lines else ["no server errors logged"]
 
 
