@@ -53,6 +53,35 @@ def figures() -> Figures:
     return _FIGURES
 
 
+@pytest.fixture(scope="session")
+def start_nginx_stack(
+    request, tmp_path_factory, postgres_params, redis_url, nginx_binary, spa_dist
+):
+    """`start_nginx_stack(name, workers=..., beat=..., **env)`: a context manager running a copy
+    of the session's migrated template database behind nginx (verify.load_stack.nginx_stack)."""
+    from verify.load_stack import migrated_template, nginx_stack
+
+    template = migrated_template(
+        request.config,
+        postgres_params=postgres_params,
+        redis_url=redis_url,
+        tmp=tmp_path_factory.mktemp("template"),
+    )
+
+    def start(name: str, **kwargs):
+        return nginx_stack(
+            tmp_path_factory.mktemp(name),
+            template=template,
+            postgres_params=postgres_params,
+            redis_url=redis_url,
+            nginx_binary=nginx_binary,
+            spa_dist=spa_dist,
+            **kwargs,
+        )
+
+    return start
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     rows = _FIGURES.rows
     if not rows:

@@ -23,7 +23,6 @@ from apps.tools.tests.helpers import require_tool
 from verify.conftest import scaled
 from verify.fuzz_runner import Fuzzer
 from verify.fuzz_world import SARIF, build_world
-from verify.load_stack import migrated_template, nginx_stack
 
 pytestmark = pytest.mark.stack
 
@@ -35,21 +34,10 @@ UNLIMITED = "100000/min"
 
 
 @pytest.fixture(scope="module")
-def stack(request, tmp_path_factory, postgres_params, redis_url, nginx_binary, spa_dist):
+def stack(start_nginx_stack):
     require_tool(TOOL)
-    template = migrated_template(
-        request.config,
-        postgres_params=postgres_params,
-        redis_url=redis_url,
-        tmp=tmp_path_factory.mktemp("template"),
-    )
-    with nginx_stack(
-        tmp_path_factory.mktemp("fuzz"),
-        template=template,
-        postgres_params=postgres_params,
-        redis_url=redis_url,
-        nginx_binary=nginx_binary,
-        spa_dist=spa_dist,
+    with start_nginx_stack(
+        "fuzz",
         workers=1,
         beat=False,
         SECULITE_THROTTLE_LOGIN=UNLIMITED,

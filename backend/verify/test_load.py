@@ -20,7 +20,6 @@ import requests
 from apps.tools.tests.helpers import require_tool
 from verify.conftest import scaled
 from verify.load_seed import seed_findings
-from verify.load_stack import migrated_template, nginx_stack
 from verify.load_wrk import run_wrk, write_script, wrk_binary
 
 pytestmark = pytest.mark.stack
@@ -39,22 +38,11 @@ WORKER_PROCESSES = 2
 
 
 @pytest.fixture(scope="module")
-def stack(request, tmp_path_factory, postgres_params, redis_url, nginx_binary, spa_dist):
+def stack(start_nginx_stack):
     wrk_binary()
     require_tool(BURST_TOOL)
-    template = migrated_template(
-        request.config,
-        postgres_params=postgres_params,
-        redis_url=redis_url,
-        tmp=tmp_path_factory.mktemp("template"),
-    )
-    with nginx_stack(
-        tmp_path_factory.mktemp("load"),
-        template=template,
-        postgres_params=postgres_params,
-        redis_url=redis_url,
-        nginx_binary=nginx_binary,
-        spa_dist=spa_dist,
+    with start_nginx_stack(
+        "load",
         workers=WORKER_PROCESSES,
         beat=True,
         GUNICORN_WORKERS=GUNICORN_WORKERS,
