@@ -29,6 +29,7 @@ from django.db import (
 )
 from django.utils import timezone
 
+from apps.core.queueing import queue_after_commit
 from apps.projects.models import AssetType, Project, TargetAsset
 from apps.scans.models import (
     SCAN_FINISHED,
@@ -137,7 +138,7 @@ def report_import_create(
             requested_format=requested_format,
             created_by=user if getattr(user, "is_authenticated", False) else None,
         )
-        transaction.on_commit(lambda: report_import_process.delay(scan.pk))
+        queue_after_commit(report_import_process, scan.pk)  # or the reaper, if it is down
     return scan
 
 

@@ -32,12 +32,12 @@ import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-import kombu.exceptions
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.queueing import queue_after_commit
 from apps.projects.validators import check_host, resolve_host
 from apps.scans.models import Scan, ScanStatus
 from apps.users.models import User, default_notification_preferences
@@ -132,20 +132,6 @@ def _item_lines(items: list[dict]) -> list[str]:
 
 
 # --- entry points (queue work after commit) ---------------------------------------------------
-def queue_after_commit(task, *args) -> None:
-    """`task.delay(*args)` once the current transaction commits. With the broker down the
-    work is not sent and a warning says so: the commit stands, and the caller's request or task
-    does not fail after the fact (the reaper re-sends what it can: scan notifications)."""
-
-    def send() -> None:
-        try:
-            task.delay(*args)
-        except kombu.exceptions.OperationalError as exc:
-            logger.warning("%s not queued, the broker is unavailable: %s", task.name, exc)
-
-    transaction.on_commit(send)
-
-
 def scan_notify_finished(*, scan_id: int) -> None:
     """Queue the notifications of a finished scan once the current transaction commits."""
     from ..jobs.notifications import notifications_scan_finished

@@ -55,6 +55,28 @@ def test_an_upload_is_stored_and_answered_202_with_its_scan(world, member):
     assert report.target.asset_type == "file_upload"
 
 
+def test_an_upload_while_the_broker_is_down_is_kept_for_the_reaper(
+    world, member, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    """The upload is stored and answered 202 (the broker's error used to surface after the
+    commit, as a 500); the reaper sends the queued import once the broker is back."""
+    import kombu.exceptions
+
+    from apps.findings.jobs.imports import report_import_process
+
+    def broker_down(*args, **kwargs):
+        raise kombu.exceptions.OperationalError("Error 111 connecting to 127.0.0.1:6379.")
+
+    monkeypatch.setattr(report_import_process, "delay", broker_down)
+    content = fixture("bandit", "bandit-one.json").read_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = upload(member, world.project_a, content)
+    assert response.status_code == 202, response.content
+    assert response.json()["status"] == "queued"
+    assert "report_import_process not queued, the broker is unavailable" in caplog.text
+    assert ReportImport.objects.filter(scan_id=response.json()["id"]).exists()
+
+
 def test_the_import_is_processed_by_the_worker(world, member, django_capture_on_commit_callbacks):
     content = fixture("bandit", "bandit-many.json").read_bytes()
     _, scan = import_report(member, world.project_a, content, django_capture_on_commit_callbacks)

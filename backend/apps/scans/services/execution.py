@@ -13,13 +13,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import kombu.exceptions
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from apps.core.queueing import queue_after_commit
 from apps.projects.models import AssetType, TargetAsset
 from apps.projects.validators import validate_target
 from apps.tools.plugins.base import ScanContext, TargetType
@@ -101,14 +101,8 @@ def scan_launch(
     )
     ScanConfiguration.objects.filter(pk=configuration.pk).update(last_triggered_at=timezone.now())
 
-    def send() -> None:
-        try:
-            scan_start.delay(scan.pk)
-        except kombu.exceptions.OperationalError as exc:
-            # The scan is saved as queued; the reaper sends it once the broker is back.
-            logger.warning("scan %s stays queued, the broker is unavailable: %s", scan.pk, exc)
-
-    transaction.on_commit(send)
+    # Saved as queued: with the broker down, the reaper sends it once the broker is back.
+    queue_after_commit(scan_start, scan.pk)
     return scan
 
 
@@ -603,7 +597,7 @@ def tool_runs_reap_stale(*, now=None, finish: bool = True) -> dict:
                     error_message=f"Retrying: the worker {row.worker or '?'} stopped "
                     f"responding (no heartbeat since {since}).",
                 )
-                transaction.on_commit(lambda pk=row.pk: tool_task.delay(pk))
+                queue_after_commit(tool_task, row.pk)
                 report["retried"] += 1
     for scan_id in sorted(failed_scans) if finish else []:
         scan_maybe_finish(scan_id=scan_id)
