@@ -47,17 +47,17 @@ def admin_conn():
 
 
 SEED_SQL = """
-INSERT INTO findings_finding (
-    project_id, target_id, tool_id, first_seen_scan_id, last_seen_scan_id, tool_result_id,
-    first_seen_at, last_seen_at, created_at, updated_at, title, description, severity,
+WITH made AS (INSERT INTO findings_finding (
+    project_id, target_id, tool_id, first_seen_scan_id,
+    first_seen_at, created_at, updated_at, title, description, severity,
     severity_rank, severity_override, effective_severity, confidence, rule_id, cwe, cve,
     file_path, line_start, line_end, url, parameter, package_name, package_version,
     fixed_version, code_snippet, remediation, "references", extra, fingerprint, status, tags,
     risk_acceptance_justification, due_date, resolved_at, assignee_id)
 SELECT p.project_id, p.target_id,
     (ARRAY['bandit','semgrep','detect-secrets','checkov','eslint'])[1 + g % 5],
-    p.scan_id, p.scan_id, NULL,
-    now() - ((g % 365) || ' days')::interval, now() - ((g % 30) || ' days')::interval,
+    p.scan_id,
+    now() - ((g % 365) || ' days')::interval,
     now(), now(),
     'Finding ' || g || ' in module ' || (g % 977), '',
     (ARRAY['info','low','medium','high','critical'])[1 + (g / 50) % 5], (g / 50) % 5, '',
@@ -73,6 +73,9 @@ SELECT p.project_id, p.target_id,
     CASE WHEN g % 100 = 3 THEN __USER__ END
 FROM generate_series(__START__, __STOP__) AS g
 JOIN LATERAL (SELECT * FROM bench_projects WHERE n = g % 50) p ON true
+RETURNING id, first_seen_scan_id)
+INSERT INTO findings_findingsighting (finding_id, scan_id, seen_at, tool_result_id)
+SELECT id, first_seen_scan_id, now() - ((id % 30) || ' days')::interval, NULL FROM made
 """
 
 

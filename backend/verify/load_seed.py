@@ -9,17 +9,17 @@ import time
 import psycopg
 
 SEED_SQL = """
-INSERT INTO findings_finding (
-    project_id, target_id, tool_id, first_seen_scan_id, last_seen_scan_id, tool_result_id,
-    first_seen_at, last_seen_at, created_at, updated_at, title, description, severity,
+WITH made AS (INSERT INTO findings_finding (
+    project_id, target_id, tool_id, first_seen_scan_id,
+    first_seen_at, created_at, updated_at, title, description, severity,
     severity_rank, severity_override, effective_severity, confidence, rule_id, cwe, cve,
     file_path, line_start, line_end, url, parameter, package_name, package_version,
     fixed_version, code_snippet, remediation, "references", extra, fingerprint, status, tags,
     risk_acceptance_justification, due_date)
 SELECT %(project)s::bigint, %(target)s::bigint,
     (ARRAY['bandit','semgrep','detect-secrets','checkov','eslint'])[1 + g %% 5],
-    %(scan)s::bigint, %(scan)s::bigint, NULL,
-    now() - ((g %% 365) || ' days')::interval, now() - ((g %% 30) || ' days')::interval,
+    %(scan)s::bigint,
+    now() - ((g %% 365) || ' days')::interval,
     now(), now(),
     'Finding ' || g || ' in module ' || (g %% 977),
     'Seeded for the load suite: ' || repeat('lorem ipsum ', 1 + g %% 20),
@@ -33,6 +33,9 @@ SELECT %(project)s::bigint, %(target)s::bigint,
            'false_positive','risk_accepted','reopened'])[1 + g %% 10],
     '[]', '', (now() + (((g %% 200) - 60) || ' days')::interval)::date
 FROM generate_series(%(start)s::int, %(stop)s::int) AS g
+RETURNING id, first_seen_scan_id)
+INSERT INTO findings_findingsighting (finding_id, scan_id, seen_at, tool_result_id)
+SELECT id, first_seen_scan_id, now() - ((id %% 30) || ' days')::interval, NULL FROM made
 """
 
 
@@ -53,4 +56,5 @@ def seed_findings(db: dict, *, project: int, target: int, scan: int, total: int)
                 },
             )
         conn.execute("VACUUM ANALYZE findings_finding")
+        conn.execute("VACUUM ANALYZE findings_findingsighting")
     return time.monotonic() - started

@@ -3,7 +3,7 @@ history row; the admin is for looking things up."""
 
 from django.contrib import admin
 
-from .models import Finding, FindingComment, FindingHistory
+from .models import Finding, FindingComment, FindingHistory, FindingSighting
 
 
 class ReadOnlyAdminMixin:
@@ -24,6 +24,14 @@ class FindingHistoryInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     max_num = 0
     ordering = ["-created_at", "-id"]
+
+
+class FindingSightingInline(ReadOnlyAdminMixin, admin.StackedInline):
+    model = FindingSighting
+    fields = ["seen_at", "scan", "tool_result"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
 
 
 class FindingCommentInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -53,12 +61,17 @@ class FindingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     raw_id_fields = [
         "project",
         "target",
-        "tool_result",
         "first_seen_scan",
-        "last_seen_scan",
         "resolved_at_scan",
         "assignee",
         "risk_accepted_by",
     ]
     show_full_result_count = False  # no COUNT(*) over a million findings
-    inlines = [FindingHistoryInline, FindingCommentInline]
+    inlines = [FindingSightingInline, FindingHistoryInline, FindingCommentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_sighting()
+
+    @admin.display(description="last seen", ordering="sighting__seen_at")
+    def last_seen_at(self, obj):
+        return obj.last_seen_at

@@ -12,7 +12,14 @@ from django_filters import rest_framework as filters
 
 from apps.core.filters import CharInFilter, NumberInFilter, UtcIsoDateTimeFilter
 
-from .models import OPEN_STATUSES, SEVERITY_RANK, Finding, FindingStatus, Severity
+from .models import (
+    OPEN_STATUSES,
+    SEVERITY_RANK,
+    Finding,
+    FindingSighting,
+    FindingStatus,
+    Severity,
+)
 
 #: ordering parameter -> (column, descending) keys; the last key is always the unique id.
 ORDERINGS: dict[str, tuple[tuple[str, bool], ...]] = {
@@ -57,8 +64,8 @@ class FindingFilter(filters.FilterSet):
     tag = CharInFilter(method="filter_tag", help_text="Findings with any of these tags.")
     first_seen_after = UtcIsoDateTimeFilter(field_name="first_seen_at", lookup_expr="gte")
     first_seen_before = UtcIsoDateTimeFilter(field_name="first_seen_at", lookup_expr="lt")
-    last_seen_after = UtcIsoDateTimeFilter(field_name="last_seen_at", lookup_expr="gte")
-    last_seen_before = UtcIsoDateTimeFilter(field_name="last_seen_at", lookup_expr="lt")
+    last_seen_after = UtcIsoDateTimeFilter(field_name="sighting__seen_at", lookup_expr="gte")
+    last_seen_before = UtcIsoDateTimeFilter(field_name="sighting__seen_at", lookup_expr="lt")
     overdue = filters.BooleanFilter(
         method="filter_overdue", help_text="Open and past its due date (true), or not (false)."
     )
@@ -75,7 +82,11 @@ class FindingFilter(filters.FilterSet):
         fields: list = []
 
     def filter_scan(self, queryset, name, value):
-        return queryset.filter(Q(last_seen_scan_id__in=value) | Q(first_seen_scan_id__in=value))
+        # One id set from two indexes (the sightings' scan, the findings' first scan): an OR
+        # across the join would read every finding.
+        seen = FindingSighting.objects.filter(scan_id__in=value).values("finding_id")
+        first = Finding.objects.filter(first_seen_scan_id__in=value).values("id")
+        return queryset.filter(pk__in=seen.union(first))
 
     def filter_severity(self, queryset, name, value):
         return queryset.filter(severity_rank__in=[SEVERITY_RANK[v] for v in value])

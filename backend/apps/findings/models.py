@@ -49,7 +49,49 @@ def _scan_reference() -> models.ForeignKey:
     )
 
 
+class _Sighted:
+    """A finding's attribute read from its sighting: the value a `with_sighting()` query
+    annotated, else one look-up of the sighting (None for a finding without one)."""
+
+    def __init__(self, attribute: str):
+        self.attribute = attribute
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        if self.name in instance.__dict__:
+            return instance.__dict__[self.name]
+        try:
+            sighting = instance.sighting
+        except FindingSighting.DoesNotExist:
+            return None
+        return getattr(sighting, self.attribute)
+
+    def __set__(self, instance, value) -> None:
+        instance.__dict__[self.name] = value
+
+
+class FindingQuerySet(models.QuerySet):
+    def with_sighting(self) -> "FindingQuerySet":
+        """Rows carrying their last sighting as `last_seen_at`, `last_seen_scan_id` and
+        `tool_result_id` (one join on the sighting's primary key)."""
+        if "last_seen_at" in self.query.annotations:
+            return self
+        return self.annotate(
+            last_seen_at=models.F("sighting__seen_at"),
+            last_seen_scan_id=models.F("sighting__scan_id"),
+            tool_result_id=models.F("sighting__tool_result_id"),
+        )
+
+
 class Finding(TimeStampedModel):
+    # When a finding was last seen, by which scan and tool result, is its FindingSighting: an
+    # import that sees 100,000 known findings then writes 100,000 narrow rows with three index
+    # entries each, and leaves the findings (two dozen indexes) alone unless their content
+    # changed (make bench-import).
     # Foreign keys whose own single-column index would repeat an index of Meta (or would only
     # serve a rare delete) have none: every index is written for every finding an import sees,
     # so each one costs imports about 5% (make bench-import).
@@ -60,20 +102,9 @@ class Finding(TimeStampedModel):
         "projects.TargetAsset", on_delete=models.CASCADE, related_name="findings", db_index=False
     )
     tool_id = models.CharField(max_length=50)
-    tool_result = models.ForeignKey(
-        "scans.ScanToolResult",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="findings",
-        help_text="The tool result that last saw it.",
-        db_index=False,  # changes at every sighting; only a scan's deletion looks it up
-    )
     first_seen_scan = _scan_reference()
-    last_seen_scan = _scan_reference()
     resolved_at_scan = _scan_reference()
     first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     title = models.CharField(max_length=500)
@@ -130,6 +161,12 @@ class Finding(TimeStampedModel):
     risk_acceptance_justification = models.TextField(blank=True)
     risk_acceptance_expires_at = models.DateTimeField(null=True, blank=True)
 
+    objects = FindingQuerySet.as_manager()
+
+    last_seen_at = _Sighted("seen_at")
+    last_seen_scan_id = _Sighted("scan_id")
+    tool_result_id = _Sighted("tool_result_id")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -147,7 +184,6 @@ class Finding(TimeStampedModel):
             models.Index(fields=["-severity_rank", "-id"]),
             models.Index(fields=["target", "tool_id", "status"]),
             models.Index(fields=["tool_id", "-id"]),
-            models.Index(fields=["last_seen_scan"]),
             models.Index(fields=["first_seen_scan"]),
             models.Index(
                 fields=["resolved_at_scan"],
@@ -184,7 +220,6 @@ class Finding(TimeStampedModel):
             ),
             models.Index(fields=["due_date", "id"]),  # filters, and keyset ordering
             models.Index(fields=["first_seen_at", "id"]),  # filters, and keyset ordering
-            models.Index(fields=["last_seen_at", "id"]),  # filters, and keyset ordering
             models.Index(
                 fields=["risk_acceptance_expires_at"],
                 condition=models.Q(risk_acceptance_expires_at__isnull=False),
@@ -200,6 +235,34 @@ class Finding(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"[{self.severity}] {self.title}"
+
+
+class FindingSighting(models.Model):
+    """When a finding was last seen, and by which scan and tool result: refreshed at every
+    sighting, so it lives apart from the finding's wide, heavily indexed row."""
+
+    finding = models.OneToOneField(
+        Finding, on_delete=models.CASCADE, primary_key=True, related_name="sighting"
+    )
+    scan = _scan_reference()
+    seen_at = models.DateTimeField()
+    tool_result = models.ForeignKey(
+        "scans.ScanToolResult",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,  # changes at every sighting; only a scan's deletion looks it up
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["scan"]),
+            models.Index(fields=["seen_at", "finding"]),  # filters, and keyset ordering
+        ]
+
+    def __str__(self) -> str:
+        return f"finding {self.finding_id} seen {self.seen_at.isoformat()}"
 
 
 class FindingHistory(models.Model):

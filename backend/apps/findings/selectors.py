@@ -37,8 +37,7 @@ LIST_COLUMNS = (
     *(
         "id project target tool_id title severity severity_rank severity_override status "
         "rule_id cwe cve file_path line_start line_end url package_name package_version due_date "
-        "tags first_seen_at last_seen_at resolved_at first_seen_scan last_seen_scan "
-        "resolved_at_scan"
+        "tags first_seen_at resolved_at first_seen_scan resolved_at_scan"
     ).split(),
     "assignee__id",
     "assignee__username",
@@ -58,6 +57,7 @@ def findings_list(user) -> QuerySet[Finding]:
         Finding.objects.filter(project_id__in=project_ids)
         .select_related("assignee")
         .only(*LIST_COLUMNS)
+        .with_sighting()
     )
 
 
@@ -70,6 +70,7 @@ def findings_detail(user) -> QuerySet[Finding]:
     comments = FindingComment.objects.select_related("author").order_by("-created_at", "-id")
     return (
         findings_for(user)
+        .with_sighting()
         .select_related("assignee", "risk_accepted_by", "project", "target")
         .prefetch_related(
             Prefetch("history", queryset=history[:DETAIL_HISTORY_LIMIT], to_attr="recent_history"),
@@ -152,6 +153,9 @@ def _segments(queryset: QuerySet, keys) -> list[tuple[QuerySet, tuple]]:
     """The list in `keys` order as consecutive segments, each an index range of its own: a
     nullable first key (due_date) puts the rows without one after all others, by id."""
     column, descending = keys[0]
+    if column == "last_seen_at":
+        # The sightings' (seen_at, finding) index walks these pages: an inner join.
+        return [(queryset.with_sighting().filter(sighting__isnull=False), keys)]
     if column != "due_date":
         return [(queryset, keys)]
     return [

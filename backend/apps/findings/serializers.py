@@ -38,6 +38,7 @@ class _FindingBase(serializers.ModelSerializer):
     target_id = serializers.IntegerField(read_only=True)
     first_seen_scan_id = serializers.IntegerField(read_only=True, allow_null=True)
     last_seen_scan_id = serializers.IntegerField(read_only=True, allow_null=True)
+    last_seen_at = serializers.DateTimeField(read_only=True)  # every finding has a sighting
     resolved_at_scan_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     @extend_schema_field(serializers.ChoiceField(choices=Severity.choices))

@@ -10,14 +10,14 @@ def finding(w, side):
     """One finding of organization `side`, made once per world."""
     from django.utils import timezone
 
-    from apps.findings.models import Finding
+    from apps.findings.tests.sightings import create_finding
 
     existing = getattr(w, f"finding_{side}", None)
     if existing is not None:
         return existing
     now = timezone.now()
     scan = w.scan_a if side == "a" else w.scan_b
-    made = Finding.objects.create(
+    made = create_finding(
         project=project(w, side),
         target=w.repo_a if side == "a" else w.repo_b,
         tool_id="bandit",

@@ -161,7 +161,6 @@ def platform(world):
             fingerprint=f"fp{i}",
             status=status,
             first_seen_at=now,
-            last_seen_at=now,
         )
     return world
 
@@ -232,7 +231,6 @@ def test_a_scrape_costs_the_same_few_queries_however_many_rows(platform):
             fingerprint=f"bulk{i}",
             status="new",
             first_seen_at=now,
-            last_seen_at=now,
         )
         for i in range(500)
     )

@@ -94,7 +94,8 @@ def export_rows(queryset: QuerySet[Finding]) -> Iterator[dict]:
     """The finding set as dicts with the exported columns, read in chunks."""
     sources = [_SOURCES.get(c, c) for c in COLUMNS]
     rows = (
-        queryset.annotate(export_severity=effective_severity())
+        queryset.with_sighting()
+        .annotate(export_severity=effective_severity())
         .values(*sources)
         .iterator(chunk_size=CHUNK_SIZE)
     )

@@ -8,17 +8,18 @@ lifecycle's job after the scan (services.lifecycle), not this module's.
 size) and `write()` returns the counts.
 
 On PostgreSQL a batch of `BATCH_ROWS` rows is COPYed (binary) into a temporary stage table, then
-one INSERT ... SELECT FROM the stage ON CONFLICT DO UPDATE merges it, sent in psycopg's pipeline
-mode: the database merges one batch while Python parses the next (two cores, both busy). Each
-merge returns its counts (rows written and inserted per tool result), so nothing is counted
-afterwards. Statements: three per batch (COPY, merge, TRUNCATE of the stage) and a fixed few per
-stage. Elsewhere (SQLite) two statements per `BATCH_SIZE` rows and one count at the end.
+one statement merges it, sent in psycopg's pipeline mode: the database merges one batch while
+Python parses the next (two cores, both busy). The merge looks each row's finding up through the
+unique index, inserts the new ones, rewrites a known one only where its content changed, and
+upserts every row's sighting (FindingSighting: scan, time, tool result), a narrow row with three
+index entries. An unchanged finding thus costs a look-up and a sighting, not a new version of a
+row with two dozen indexes. The merge returns its counts (findings seen, and first seen by this
+scan, per tool result), so nothing is counted afterwards. Statements: three per batch (COPY,
+merge, TRUNCATE of the stage) and a fixed few per stage. Elsewhere (SQLite) three statements
+per `BATCH_SIZE` rows and one count at the end.
 
 New rows get their effective severity and SLA due date at insert, and a known row keeps the
-rank of its analyst's severity override, so the lifecycle pass has nothing to rewrite for them.
-An unchanged row is still written (its last-seen scan, time and tool result change): those
-columns are indexed, so PostgreSQL writes a new row version whatever else changes, and comparing
-the content first would only add work."""
+rank of its analyst's severity override, so the lifecycle pass has nothing to rewrite for them."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from django.utils import timezone
 
 from apps.tools.plugins.base import FindingData
 
-from ..models import SEVERITY_RANK, Finding, FindingStatus
+from ..models import SEVERITY_RANK, Finding, FindingSighting, FindingStatus
 
 BATCH_SIZE = 1000
 #: Rows per COPY and merge on PostgreSQL.
@@ -44,11 +45,9 @@ BATCH_ROWS = 5000
 #: The temporary table a batch is COPYed into (PostgreSQL; dropped at the commit).
 STAGE_TABLE = "seculite_finding_stage"
 _INT_MAX = 2**31 - 1
-# Columns refreshed when a known finding is seen again (first_seen_*, status, triage stay).
+# Columns refreshed when a known finding is seen again with other content (first_seen_*,
+# status and triage stay); its sighting is refreshed whatever its content.
 REFRESHED = [
-    "tool_result",
-    "last_seen_scan",
-    "last_seen_at",
     "title",
     "description",
     "severity",
@@ -245,8 +244,7 @@ class FindingStage:
         self._cursor = None
         self._pipeline = None
         self._merge = None
-        self._sql = ""
-        self._params: list = []
+        self._sql: tuple[str, list] = ("", [])
         self._locked_targets: set[int] = set()
         self._counts: dict[int, list[int]] = {}
         # Keys of rows sent in earlier batches, and rows that repeat one of them: those go last,
@@ -323,7 +321,7 @@ class FindingStage:
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} ({staged}) ON COMMIT DROP"
         )
         self._execute(f"TRUNCATE {STAGE_TABLE}")
-        self._sql, self._params = self._statement()
+        self._sql = self._statement()
 
     def _merge_postgres(self, rows: list[tuple], *, counted: bool) -> None:
         """COPY the batch into the stage, then send its merge without waiting for it."""
@@ -351,7 +349,7 @@ class FindingStage:
         self._pipeline = self._raw.pipeline()
         self._pipeline.__enter__()
         self._merge = (self._raw.cursor(), counted)
-        self._merge[0].execute(self._sql, self._params)
+        self._merge[0].execute(*self._sql)
         self._execute(f"TRUNCATE {STAGE_TABLE}")
         self.statements += 1
 
@@ -374,20 +372,25 @@ class FindingStage:
                 counts[1] += new
 
     def _statement(self) -> tuple[str, list]:
-        """INSERT ... SELECT FROM the stage ON CONFLICT DO UPDATE, returning per tool result the
-        rows written and those inserted (first seen by this scan)."""
+        """The merge of a staged batch, with its parameters. One statement:
+
+        - `staged`: each staged row with its finding, looked up through the unique index
+          (LIMIT 1 keeps the look-up a nested loop: the planner's statistics lag behind an
+          import, and would otherwise hash all the project's findings for every batch), and
+          whether the finding is new or its content changed;
+        - `written`: INSERT ... ON CONFLICT DO UPDATE of only those rows;
+        - `seen`: the sighting of every staged row;
+        - per tool result, the findings seen and those first seen by this scan."""
         quote = connection.ops.quote_name
         now, scan = self._now, self.scan
         provided: dict[str, tuple[str, list]] = {
             "project_id": ("%s", [scan.project_id]),
             "first_seen_scan_id": ("%s", [scan.pk]),
-            "last_seen_scan_id": ("%s", [scan.pk]),
             "first_seen_at": ("%s", [now]),
-            "last_seen_at": ("%s", [now]),
             "created_at": ("%s", [now]),
             "updated_at": ("%s", [now]),
             "status": ("%s", [FindingStatus.NEW.value]),
-            **{c: (f"s.{quote(c)}", []) for c in ["tool_result_id", "target_id", "tool_id"]},
+            **{c: (f"s.{quote(c)}", []) for c in ["target_id", "tool_id"]},
             **{c: (f"s.{quote(c)}", []) for c in CONTENT if c not in _JSON_COLUMNS},
             **{c: (f"s.{quote(c)}::jsonb", []) for c in _JSON_COLUMNS},
             # What the lifecycle would otherwise set on every new row in a second pass.
@@ -409,7 +412,7 @@ class FindingStage:
                 default = model_field.get_default()
                 params.append(model_field.get_db_prep_save(default, connection))
         table = quote(Finding._meta.db_table)
-        updates = []
+        updates, content = [], []
         for name in REFRESHED:
             column = quote(Finding._meta.get_field(name).column)
             if name == "severity_rank":
@@ -420,16 +423,36 @@ class FindingStage:
                 )
             else:
                 updates.append(f"{column} = EXCLUDED.{column}")
+            if name not in ("severity_rank", "updated_at"):  # these follow from the others
+                content.append(column)
+        known = ", ".join(f"f.{c}" for c in content)
+        staged = ", ".join(
+            f"s.{c}::jsonb" if c.strip('"') in _JSON_COLUMNS else f"s.{c}" for c in content
+        )
         sql = (
             # Identifiers come from the model; every value is a parameter.
-            f"WITH written AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-            f"SELECT {', '.join(expressions)} FROM {STAGE_TABLE} AS s "
+            "WITH staged AS (SELECT s.*, f.id AS finding_id, "  # noqa: S608
+            "f.first_seen_scan_id AS first_scan_id, "
+            f"(f.id IS NULL OR ({known}) IS DISTINCT FROM ({staged})) AS changed "
+            f"FROM {STAGE_TABLE} AS s LEFT JOIN LATERAL (SELECT * FROM {table} "
+            "WHERE project_id = %s AND target_id = s.target_id AND fingerprint = s.fingerprint "
+            "LIMIT 1) AS f ON true), "
+            f"written AS (INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT {', '.join(expressions)} FROM staged AS s WHERE s.changed "
             f"ON CONFLICT (project_id, target_id, fingerprint) DO UPDATE SET {', '.join(updates)} "
-            "RETURNING tool_result_id, first_seen_scan_id) "
-            "SELECT tool_result_id, count(*), count(*) FILTER (WHERE first_seen_scan_id = %s) "
-            "FROM written GROUP BY tool_result_id"
+            "RETURNING id, target_id, fingerprint), "
+            f"seen AS (INSERT INTO {quote(FindingSighting._meta.db_table)} "
+            "(finding_id, scan_id, seen_at, tool_result_id) "
+            "SELECT coalesce(s.finding_id, w.id), %s, %s, s.tool_result_id FROM staged AS s "
+            "LEFT JOIN written AS w ON s.finding_id IS NULL "
+            "AND w.target_id = s.target_id AND w.fingerprint = s.fingerprint "
+            "ON CONFLICT (finding_id) DO UPDATE SET scan_id = EXCLUDED.scan_id, "
+            "seen_at = EXCLUDED.seen_at, tool_result_id = EXCLUDED.tool_result_id) "
+            "SELECT tool_result_id, count(*), "
+            "count(*) FILTER (WHERE finding_id IS NULL OR first_scan_id = %s) "
+            "FROM staged GROUP BY tool_result_id"
         )
-        return sql, [*params, scan.pk]
+        return sql, [scan.project_id, *params, scan.pk, now, scan.pk]
 
     def _finish_postgres(self) -> None:
         if self._raw is not None:
@@ -439,21 +462,19 @@ class FindingStage:
     # --- other databases (SQLite in development and unit tests) --------------------------------
     def _upsert_orm(self, rows: list[tuple]) -> None:
         scan, now = self.scan, self._now
-        objects = []
+        objects, results = [], {}
         for tool_result_id, target_id, tool_id, *content in rows:
             values = dict(zip(CONTENT, content, strict=True))
             values["references"] = json.loads(values["references"])
             values["extra"] = json.loads(values["extra"])
+            results[(target_id, values["fingerprint"])] = tool_result_id
             objects.append(
                 Finding(
                     project_id=scan.project_id,
                     target_id=target_id,
                     tool_id=tool_id,
-                    tool_result_id=tool_result_id,
                     first_seen_scan=scan,
-                    last_seen_scan=scan,
                     first_seen_at=now,
-                    last_seen_at=now,
                     created_at=now,
                     updated_at=now,
                     status=FindingStatus.NEW,
@@ -466,6 +487,25 @@ class FindingStage:
             update_conflicts=True,
             unique_fields=["project", "target", "fingerprint"],
             update_fields=REFRESHED,
+        )
+        found = Finding.objects.filter(
+            project_id=scan.project_id,
+            target_id__in={target_id for target_id, _ in results},
+            fingerprint__in={fingerprint for _, fingerprint in results},
+        ).values_list("pk", "target_id", "fingerprint")
+        sightings = [
+            FindingSighting(
+                finding_id=pk, scan=scan, seen_at=now, tool_result_id=results[(target, print_)]
+            )
+            for pk, target, print_ in found
+            if (target, print_) in results
+        ]
+        FindingSighting.objects.bulk_create(
+            sightings,
+            batch_size=BATCH_SIZE,
+            update_conflicts=True,
+            unique_fields=["finding"],
+            update_fields=["scan", "seen_at", "tool_result"],
         )
 
     # --- writing and discarding ------------------------------------------------------------------
@@ -485,9 +525,11 @@ class FindingStage:
         if not self._result_ids:
             return result
         rows = (
-            Finding.objects.filter(last_seen_scan=self.scan, tool_result_id__in=self._result_ids)
+            FindingSighting.objects.filter(scan=self.scan, tool_result_id__in=self._result_ids)
             .values("tool_result_id")
-            .annotate(seen=Count("id"), new=Count("id", filter=Q(first_seen_scan=self.scan)))
+            .annotate(
+                seen=Count("pk"), new=Count("pk", filter=Q(finding__first_seen_scan=self.scan))
+            )
             .order_by()
         )
         for row in rows:
@@ -550,7 +592,7 @@ def findings_summary(*, scan) -> dict:
     by_severity = {s: 0 for s in SEVERITY_RANK}
     new = still_open = 0
     rows = (
-        Finding.objects.filter(last_seen_scan=scan)
+        Finding.objects.filter(sighting__scan=scan)
         .values("severity")
         .annotate(
             n=Count("id"),

@@ -241,7 +241,7 @@ def findings_lifecycle_close_scan(*, scan) -> dict[str, int]:
             resolved = _auto_resolve(scan=scan, pairs=pairs, now=now) if pairs else 0
             reopened = _reopen_seen(scan=scan, now=now)
         findings_reconcile_severity(
-            queryset=Finding.objects.filter(last_seen_scan=scan), scan_id=scan.pk, now=now
+            queryset=Finding.objects.filter(sighting__scan=scan), scan_id=scan.pk, now=now
         )
     return {"resolved": resolved, "reopened": reopened}
 
@@ -255,12 +255,12 @@ def _auto_resolve(*, scan, pairs, now) -> int:
     for target_id, tool_id, started_at in pairs:
         one = Q(target_id=target_id, tool_id=tool_id)
         if started_at is not None:
-            one &= Q(last_seen_at__lt=started_at)
+            one &= Q(sighting__seen_at__lt=started_at)
         covered |= one
     stale = (
         Finding.objects.filter(project_id=scan.project_id, status__in=OPEN_STATUSES)
         .filter(covered)
-        .exclude(last_seen_scan=scan)
+        .exclude(sighting__scan=scan)
     )
     return status_change(
         stale,
@@ -274,7 +274,7 @@ def _auto_resolve(*, scan, pairs, now) -> int:
 
 
 def _reopen_seen(*, scan, now) -> int:
-    back = Finding.objects.filter(last_seen_scan=scan, status__in=RESOLVED_STATUSES)
+    back = Finding.objects.filter(sighting__scan=scan, status__in=RESOLVED_STATUSES)
     return status_change(
         back,
         status=FindingStatus.REOPENED.value,

@@ -91,7 +91,7 @@ def findings_in_scan(scan: Scan) -> QuerySet[Finding]:
         Q(first_seen_scan_id__lte=scan.pk) | Q(first_seen_scan__isnull=True),
         Exists(covered),
         project_id=scan.project_id,
-        last_seen_scan_id__gte=scan.pk,
+        sighting__scan_id__gte=scan.pk,
     )
 
 

@@ -120,7 +120,7 @@ def closed_findings_purge(*, days: int, now=None, batch_size: int = BATCH_SIZE) 
     if days <= 0:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
-    old = Finding.objects.filter(status__in=PURGEABLE_STATUSES, last_seen_at__lt=cutoff)
+    old = Finding.objects.filter(status__in=PURGEABLE_STATUSES, sighting__seen_at__lt=cutoff)
     deleted = 0
     last_pk = 0
     while True:

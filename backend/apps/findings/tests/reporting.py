@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from apps.findings.models import SEVERITY_RANK, Finding
+from apps.findings.tests.sightings import create_finding
 from apps.scans.models import Scan, ScanToolResult
 
 _counter = itertools.count(1)
@@ -83,7 +84,7 @@ def make_finding(
         "status": status,
     }
     values.update(fields)
-    return Finding.objects.create(**values)
+    return create_finding(**values)
 
 
 class Receiver:

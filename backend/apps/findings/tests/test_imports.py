@@ -86,7 +86,7 @@ def test_the_import_is_processed_by_the_worker(world, member, django_capture_on_
     assert (result.tool_id, result.status, result.findings_count) == ("bandit", "completed", 11)
     assert result.raw_output_path == ReportImport.objects.get(scan=scan).file_path
     assert ReportImport.objects.get(scan=scan).detected_format == "bandit"
-    assert Finding.objects.filter(last_seen_scan=scan, tool_id="bandit").count() == 11
+    assert Finding.objects.filter(sighting__scan=scan, tool_id="bandit").count() == 11
     listing = member.get(f"/api/v1/projects/{world.project_a.pk}/imports/").json()
     assert [row["scan_id"] for row in listing["results"]] == [scan.pk]
     assert listing["results"][0]["status"] == "completed"
@@ -117,7 +117,7 @@ def test_a_target_of_the_project_can_be_named(world, member, django_capture_on_c
         django_capture_on_commit_callbacks,
         target_id=world.repo_a.pk,
     )
-    assert Finding.objects.get(last_seen_scan=scan).target_id == world.repo_a.pk
+    assert Finding.objects.get(sighting__scan=scan).target_id == world.repo_a.pk
     assert not world.project_a.targets.filter(name=IMPORT_TARGET_NAME).exists()
 
 
@@ -282,7 +282,7 @@ def test_native_reports_import_with_exact_counts(
     assert result.tool_id == slug
     assert result.status == ("completed" if count else "no_findings")
     assert result.findings_count == count
-    imported = Finding.objects.filter(last_seen_scan=scan)
+    imported = Finding.objects.filter(sighting__scan=scan)
     assert imported.count() == count
     # The same findings, fingerprints included, as the plugin gives a platform scan.
     plugin = registry.get(slug)
@@ -337,7 +337,7 @@ def test_real_sarif_logs_import_with_exact_counts(
     got = dict(scan.tool_results.values_list("tool_id", "findings_count"))
     assert got == counts
     for tool_id, count in counts.items():
-        assert Finding.objects.filter(last_seen_scan=scan, tool_id=tool_id).count() == count
+        assert Finding.objects.filter(sighting__scan=scan, tool_id=tool_id).count() == count
     assert ReportImport.objects.get(scan=scan).detected_format == "sarif"
 
 
@@ -349,7 +349,7 @@ def test_semgrep_sarif_fields(world, member, django_capture_on_commit_callbacks)
         django_capture_on_commit_callbacks,
     )
     latest = Finding.objects.get(
-        last_seen_scan=scan, rule_id__endswith="dockerfile.latest-tag", file_path="Dockerfile"
+        sighting__scan=scan, rule_id__endswith="dockerfile.latest-tag", file_path="Dockerfile"
     )
     assert latest.line_start == 2
     assert latest.code_snippet == "FROM python:latest"
@@ -377,7 +377,7 @@ def test_seculite_sarif_keeps_the_platform_fingerprints(
     )
     assert cli.summary["new"] == 18  # hadolint 9 + shellcheck 9; bandit's 11 are recurring
     assert Finding.objects.filter(tool_id="bandit").count() == 11
-    assert Finding.objects.filter(tool_id="bandit", last_seen_scan=cli).count() == 11
+    assert Finding.objects.filter(tool_id="bandit", sighting__scan=cli).count() == 11
 
 
 # --- reimports and the lifecycle ----------------------------------------------------------------
@@ -401,7 +401,7 @@ def test_a_sarif_reimport_creates_nothing_and_a_removed_result_auto_resolves(
     _, third = import_report(
         member, world.project_a, json.dumps(log).encode(), django_capture_on_commit_callbacks
     )
-    (gone,) = Finding.objects.exclude(last_seen_scan=third)
+    (gone,) = Finding.objects.exclude(sighting__scan=third)
     assert gone.status == "auto_resolved"
     assert gone.resolved_at_scan_id == third.pk
     region = removed["locations"][0]["physicalLocation"]["region"]
@@ -446,7 +446,7 @@ def test_text_postgresql_would_refuse_is_cleaned_not_fatal(
     content = json.dumps(log).encode()  # ASCII escapes: valid JSON, hostile text
     _, scan = import_report(member, world.project_a, content, django_capture_on_commit_callbacks)
     assert scan.status == "completed", scan.error_message
-    finding = Finding.objects.get(last_seen_scan=scan)
+    finding = Finding.objects.get(sighting__scan=scan)
     assert "\x00" not in finding.title and finding.file_path == "a.py"
     assert finding.line_start is None
     assert finding.code_snippet == "x = 1"
@@ -476,7 +476,7 @@ def test_a_tool_that_says_it_failed_resolves_nothing_and_fails_the_import(
     assert failed.error_message == ("The report says shellcheck did not run successfully: crashed")
     # Nothing of shellcheck was resolved; the other tools were imported as usual.
     assert Finding.objects.filter(tool_id="shellcheck", status="new").count() == 9
-    assert Finding.objects.filter(last_seen_scan=scan).count() == 20
+    assert Finding.objects.filter(sighting__scan=scan).count() == 20
 
 
 def test_heartbeats_while_importing(world, member, django_capture_on_commit_callbacks, monkeypatch):
@@ -492,7 +492,7 @@ def test_heartbeats_while_importing(world, member, django_capture_on_commit_call
         django_capture_on_commit_callbacks,
     )
     assert scan.status == "completed"
-    assert Finding.objects.filter(last_seen_scan=scan).count() == 39
+    assert Finding.objects.filter(sighting__scan=scan).count() == 39
 
 
 def test_ingestion_queries_are_fixed_per_batch(world, monkeypatch):
@@ -526,9 +526,11 @@ def test_ingestion_queries_are_fixed_per_batch(world, monkeypatch):
     (small, small_raw), (large, large_raw) = ingest(10, "a"), ingest(40, "b")
     if connection.vendor == "postgresql":
         assert large - small == 0
+        # COPY, the merge (findings and sightings), TRUNCATE: three per batch.
         assert small_raw == 5 + 3 * 2 and large_raw == 5 + 3 * 8
     else:
-        assert large - small == 6
+        # The findings' upsert, their ids, the sightings' upsert: three per batch.
+        assert large - small == 3 * 6
         assert small_raw == large_raw == 0
 
 
@@ -550,7 +552,7 @@ def test_a_fingerprint_repeated_in_a_later_batch_is_one_finding_counted_once(wor
         stage.add_all(result, [*found, again])  # r1 was in the first batch
         counts = stage.write()
     assert (counts.seen, counts.new, counts.seen_by_result) == (7, 7, {result.pk: 7})
-    assert Finding.objects.filter(last_seen_scan=scan).count() == 7
+    assert Finding.objects.filter(sighting__scan=scan).count() == 7
     assert Finding.objects.get(fingerprint=again.fingerprint).description == "seen again, later"
     rescan = Scan.objects.create(project=world.project_a, trigger_type="manual")
     result = rescan.tool_results.create(tool_id="bandit", target=world.repo_a)
@@ -560,32 +562,37 @@ def test_a_fingerprint_repeated_in_a_later_batch_is_one_finding_counted_once(wor
     assert (counts.seen, counts.new) == (7, 0)
 
 
+def _ingest(world, found):
+    """Stage `found` as a new manual scan's bandit result on repo A: (scan, result, counts)."""
+    from django.db import transaction
+
+    from apps.findings.services.ingestion import FindingStage
+
+    scan = Scan.objects.create(project=world.project_a, trigger_type="manual")
+    result = scan.tool_results.create(tool_id="bandit", target=world.repo_a)
+    with transaction.atomic(), FindingStage(scan=scan) as stage:
+        stage.add_all(result, found)
+        return scan, result, stage.write()
+
+
 def test_a_reimport_refreshes_the_content_and_keeps_triage(world):
     """A finding seen again takes the report's content and last-seen scan; its status,
     override (and the override's rank), first sighting and id stay."""
-    from django.db import connection, transaction
+    from django.db import connection
     from django.utils import timezone
 
-    from apps.findings.services.ingestion import FindingStage
     from apps.findings.services.lifecycle import findings_reconcile_severity
     from apps.findings.tests.lifecycle_helpers import records
 
-    def ingest(found):
-        scan = Scan.objects.create(project=world.project_a, trigger_type="manual")
-        result = scan.tool_results.create(tool_id="bandit", target=world.repo_a)
-        with transaction.atomic(), FindingStage(scan=scan) as stage:
-            stage.add_all(result, found)
-            return scan, result, stage.write()
-
-    first, _, _ = ingest(records(("kept", "low"), ("moved", "low")))
+    first, _, _ = _ingest(world, records(("kept", "low"), ("moved", "low")))
     Finding.objects.filter(title="kept").update(
         status="confirmed", severity_override="critical", severity_rank=4
     )
-    before = {f.title: f for f in Finding.objects.all()}
+    before = {f.title: f for f in Finding.objects.with_sighting()}
     changed = records(("kept", "high"), ("moved", "high"))
     changed[1].line_start = 99
     changed[1].extra = {"note": "moved down"}
-    scan, result, counts = ingest(changed)
+    scan, result, counts = _ingest(world, changed)
     assert (counts.seen, counts.new) == (2, 0)
     kept, moved = Finding.objects.get(title="kept"), Finding.objects.get(title="moved")
     assert (kept.pk, moved.pk) == (before["kept"].pk, before["moved"].pk)
@@ -600,6 +607,40 @@ def test_a_reimport_refreshes_the_content_and_keeps_triage(world):
         assert finding.first_seen_scan_id == first.pk
         assert (finding.last_seen_scan_id, finding.tool_result_id) == (scan.pk, result.pk)
         assert finding.last_seen_at > before[finding.title].last_seen_at
+
+
+def test_a_reimport_rewrites_only_the_findings_whose_content_changed(world):
+    """An unchanged finding seen again gets a new sighting (scan, time, tool result) and keeps
+    its row as it was: rewriting the row would write every index of the findings table. A
+    finding whose content changed is rewritten."""
+    from django.db import connection
+
+    from apps.findings.models import FindingSighting
+    from apps.findings.tests.lifecycle_helpers import records
+
+    def versions() -> dict[str, tuple]:
+        """Each row's version: PostgreSQL's xmin (the transaction that last wrote it), else
+        the update time."""
+        column = "xmin::text" if connection.vendor == "postgresql" else "updated_at"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT title, {column} FROM findings_finding")  # noqa: S608
+            return dict(cursor.fetchall())
+
+    _ingest(world, records(*[f"same {i}" for i in range(6)], ("edited", "low")))
+    before = versions()
+    changed = records(*[f"same {i}" for i in range(6)], ("edited", "low"))
+    changed[-1].line_start = 42
+    scan, result, counts = _ingest(world, changed)
+    after = versions()
+    assert (counts.seen, counts.new) == (7, 0)
+    if connection.vendor == "postgresql":
+        assert [t for t in before if after[t] != before[t]] == ["edited"]
+    assert Finding.objects.get(title="edited").line_start == 42
+    sightings = FindingSighting.objects.filter(finding__project=world.project_a)
+    assert sorted(sightings.values_list("scan_id", "tool_result_id").distinct()) == [
+        (scan.pk, result.pk)
+    ]
+    assert sightings.count() == 7
 
 
 def test_a_cancelled_import_writes_nothing(world, member, django_capture_on_commit_callbacks):

@@ -46,7 +46,7 @@ def test_a_cli_scan_is_uploaded_as_an_import(
     assert scan.triggered_by == world.users["member"]
     (result,) = scan.tool_results.all()
     assert (result.tool_id, result.findings_count) == ("hadolint", 9)
-    assert Finding.objects.filter(last_seen_scan=scan, tool_id="hadolint").count() == 9
+    assert Finding.objects.filter(sighting__scan=scan, tool_id="hadolint").count() == 9
 
 
 def test_upload_options_are_checked_before_scanning(world, monkeypatch, capsys, tmp_path):

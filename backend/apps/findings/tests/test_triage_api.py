@@ -12,6 +12,7 @@ from django.utils import timezone
 from apps.findings.models import SEVERITY_RANK, Finding, FindingComment, FindingHistory
 
 from .lifecycle_helpers import bandit, records, run_scan
+from .sightings import bulk_create_findings, create_finding
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def make(world, side="a", **fields) -> Finding:
         "fingerprint": uuid.uuid4().hex,
         **fields,
     }
-    return Finding.objects.create(**values)
+    return create_finding(**values)
 
 
 def ids(response) -> list[int]:
@@ -247,7 +248,7 @@ def seed(world, n, **fields):
     for i in range(n):
         s = severities[i % 5]
         rows.append(
-            Finding(
+            dict(
                 project=world.project_a,
                 target=world.repo_a,
                 tool_id="bandit",
@@ -262,7 +263,7 @@ def seed(world, n, **fields):
                 **fields,
             )
         )
-    Finding.objects.bulk_create(rows)
+    bulk_create_findings(rows)
 
 
 def walk(client, url, direction="next"):

@@ -72,7 +72,7 @@ def test_a_lost_queued_import_is_sent_to_the_import_task(world, settings, sent, 
     scan.refresh_from_db()
     assert scan.status == "completed"
     assert scan.tool_results.get().tool_id == "bandit"
-    assert Finding.objects.filter(last_seen_scan=scan).count() == scan.summary["total"] > 0
+    assert Finding.objects.filter(sighting__scan=scan).count() == scan.summary["total"] > 0
 
 
 def test_a_queued_import_waits_while_the_queue_still_holds_messages(
@@ -114,7 +114,7 @@ def test_a_stalled_import_is_sent_again_and_taken_over(world, settings, sent, qu
     result = scan.tool_results.get()
     assert scan.status == "completed"
     assert (result.status, result.attempts, result.celery_task_id) == ("completed", 2, "resent")
-    assert Finding.objects.filter(last_seen_scan=scan).count() == result.findings_count > 0
+    assert Finding.objects.filter(sighting__scan=scan).count() == result.findings_count > 0
 
 
 def test_a_live_import_is_left_alone(world, settings, sent, queue_empty):
