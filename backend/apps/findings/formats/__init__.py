@@ -89,17 +89,18 @@ class Fingerprinter:
 
     def __init__(self):
         self._seen: dict[int, int] = {}
+        self._fields: tuple = ()
+        self._getters: tuple = ()
 
     def assign(self, record: FindingData, fields, salt: str) -> None:
+        if fields is self._fields:
+            getters = self._getters
+        else:
+            getters = tuple(_field_getter(name) for name in fields)
+            if type(fields) is tuple:  # immutable, so kept for the next record
+                self._fields, self._getters = fields, getters
         material: list = [salt]
-        for name in fields:
-            if name.startswith("extra."):
-                value = record.extra.get(name[6:], "")
-            else:
-                value = getattr(record, name)
-            if name == "code_snippet":
-                value = normalise_code(value)
-            material.append(value)
+        material += [get(record) for get in getters]
         base = hashlib.sha256("".join(_encode(material, 0)).encode()).hexdigest()
         key = int(base[:16], 16)
         count = self._seen.get(key, 0)
@@ -108,6 +109,16 @@ class Fingerprinter:
             record.fingerprint = hashlib.sha256(f"{base}:{count}".encode()).hexdigest()
         else:
             record.fingerprint = base
+
+
+def _field_getter(name: str):
+    """The reader of one fingerprint field: FindingData.fingerprint_material's rules."""
+    if name.startswith("extra."):
+        key = name[6:]
+        return lambda record: record.extra.get(key, "")
+    if name == "code_snippet":
+        return lambda record: normalise_code(record.code_snippet)
+    return lambda record: getattr(record, name)
 
 
 class ReportReader:
@@ -204,8 +215,9 @@ def _bandit(path: Path) -> Iterator[FindingData]:
             found = True
             if reader.kind() != "array":
                 raise ParseError("bandit results: expected a list")
-            for _ in reader.iter_array():
-                yield parser._finding(reader.read_value(), None)
+            finding = parser._finding
+            for item in reader.iter_values():
+                yield finding(item, None)
         reader.finish()
     if not found:
         raise ParseError("bandit report has no results list")

@@ -18,7 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any, ClassVar
 
 import jsonschema
@@ -132,8 +132,7 @@ FINDING_FIELDS = frozenset(f.name for f in dataclasses.fields(FindingData))
 
 def normalise_code(code: str) -> str:
     """Whitespace-insensitive code context: indentation and blank lines do not matter."""
-    lines = (" ".join(line.split()) for line in code.splitlines())
-    return "\n".join(line for line in lines if line)
+    return "\n".join(filter(None, [" ".join(line.split()) for line in code.splitlines()]))
 
 
 def assign_fingerprints(slug: str, findings: list[FindingData], fields: Iterable[str]) -> None:
@@ -360,6 +359,8 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 def as_int(value: Any) -> int | None:
+    if type(value) is int:
+        return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -371,9 +372,12 @@ def as_int(value: Any) -> int | None:
 
 def as_text(value: Any, limit: int = 20_000) -> str:
     """A string field, empty for missing values and tools' own filler ("N/A", "None")."""
-    if value is None or isinstance(value, (dict, list)):
+    if type(value) is str:
+        text = value.strip()
+    elif value is None or isinstance(value, (dict, list)):
         return ""
-    text = str(value).strip()
+    else:
+        text = str(value).strip()
     if text.upper() in {"N/A", "NA", "NONE", "NULL", "UNDEFINED"}:
         return ""
     return text[:limit]
@@ -384,6 +388,8 @@ _CWE_RE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
 
 def parse_cwe(value: Any) -> int | None:
     """The first CWE number in an int, "CWE-79: ...", {"id": 79} or a list of those."""
+    if type(value) is int:
+        return value if value > 0 else None
     if isinstance(value, list):
         for item in value:
             cwe = parse_cwe(item)
@@ -437,8 +443,11 @@ def relative_path(raw: Any, workspace: Path | None) -> str:
             if path.startswith(prefix):
                 path = path[len(prefix) :]
                 break
-    parts = [p for p in PurePosixPath(path).parts if p not in ("/", ".", "")]
-    parts = [p for p in parts if p != ".."]
+    parts = [p for p in path.split("/") if p and p != "." and p != ".."]
+    if path[:2] == "//" and path[2:3] != "/":
+        # As PurePosixPath(path).parts (used here before) had it, since fingerprints hash this
+        # path: exactly two leading slashes stay, as a "//" root.
+        parts.insert(0, "//")
     return "/".join(parts)
 
 

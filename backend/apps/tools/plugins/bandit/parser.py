@@ -32,6 +32,8 @@ SEVERITY = {
     "UNDEFINED": Severity.INFO,
 }
 CONFIDENCE = {"HIGH": Confidence.HIGH, "MEDIUM": Confidence.MEDIUM, "LOW": Confidence.LOW}
+_SEVERITY_WORDS, _CONFIDENCE_WORDS = tuple(SEVERITY), tuple(CONFIDENCE)
+_DEFAULT_SEVERITY, _DEFAULT_CONFIDENCE = Severity.MEDIUM, Confidence.UNKNOWN
 # Hard-coded password tests put the literal in issue_text and code: hash and redact it.
 PASSWORD_TESTS = {"B105", "B106", "B107"}
 _PASSWORD_RE = re.compile(r"Possible hardcoded password: '(?P<secret>.*)'\s*$", re.DOTALL)
@@ -49,13 +51,16 @@ def parse_report(
 
 
 def _finding(item, workspace: Path | None) -> FindingData:
-    item = expect(item, dict, "bandit result")
-    rule_id = as_text(item.get("test_id"))
-    line_start = as_int(item.get("line_number"))
-    line_range = [n for n in as_list(item.get("line_range")) if isinstance(n, int)]
+    # Runs once per issue, and a report may hold a million: the usual values skip the helpers.
+    if type(item) is not dict:
+        item = expect(item, dict, "bandit result")
+    get = item.get
+    rule_id = as_text(get("test_id"))
+    line_start = as_int(get("line_number"))
+    line_range = [n for n in as_list(get("line_range")) if isinstance(n, int)]
     line_end = max(line_range) if line_range else line_start
-    title = as_text(item.get("issue_text"), 1000)
-    snippet = _flagged_lines(as_text(item.get("code")), line_start, line_end)
+    title = as_text(get("issue_text"), 1000)
+    snippet = _flagged_lines(as_text(get("code")), line_start, line_end)
     secret_hash = ""
     if rule_id in PASSWORD_TESTS:
         match = _PASSWORD_RE.search(title)
@@ -64,27 +69,33 @@ def _finding(item, workspace: Path | None) -> FindingData:
             secret_hash = hash_secret(secret)
             title = title.replace(secret, REDACTED)
             snippet = snippet.replace(secret, REDACTED)
-    cwe_info = item.get("issue_cwe")
-    test_name = as_text(item.get("test_name"))
+    cwe, cwe_link = get("issue_cwe"), None
+    if isinstance(cwe, dict):
+        cwe, cwe_link = cwe.get("id"), cwe.get("link")
+    test_name = as_text(get("test_name"))
+    severity, confidence = get("issue_severity"), get("issue_confidence")
     return FindingData(
         title=title[:300] or test_name or rule_id,
-        severity=severity_from(SEVERITY, item.get("issue_severity"), Severity.MEDIUM),
-        confidence=severity_from(CONFIDENCE, item.get("issue_confidence"), Confidence.UNKNOWN),
+        # Bandit's own words as they are (`in` a tuple: an unhashable value is just not there).
+        severity=SEVERITY[severity]
+        if severity in _SEVERITY_WORDS
+        else severity_from(SEVERITY, severity, _DEFAULT_SEVERITY),
+        confidence=CONFIDENCE[confidence]
+        if confidence in _CONFIDENCE_WORDS
+        else severity_from(CONFIDENCE, confidence, _DEFAULT_CONFIDENCE),
         rule_id=rule_id,
         description=f"{test_name}: {title}" if test_name else title,
-        cwe=parse_cwe(cwe_info),
-        file_path=relative_path(item.get("filename"), workspace),
+        cwe=parse_cwe(cwe),
+        file_path=relative_path(get("filename"), workspace),
         line_start=line_start,
         line_end=line_end,
         code_snippet=snippet,
-        references=url_list(
-            [item.get("more_info"), cwe_info.get("link") if isinstance(cwe_info, dict) else None]
-        ),
+        references=url_list([get("more_info"), cwe_link]),
         secret_hash=secret_hash,
         extra={
             "test_name": test_name,
-            "col_offset": as_int(item.get("col_offset")),
-            "end_col_offset": as_int(item.get("end_col_offset")),
+            "col_offset": as_int(get("col_offset")),
+            "end_col_offset": as_int(get("end_col_offset")),
         },
     )
 
@@ -92,12 +103,17 @@ def _finding(item, workspace: Path | None) -> FindingData:
 def _flagged_lines(code: str, start: int | None, end: int | None) -> str:
     """Bandit's `code` is "<n> <text>" lines with context around the issue: keep the issue's own
     lines, so inserting or editing neighbouring lines does not change the snippet."""
+    last = end or start
     kept = []
     for line in code.splitlines():
-        match = _CODE_LINE_RE.match(line)
-        if not match:
-            continue
-        number = int(match.group(1))
-        if start is None or start <= number <= (end or start):
-            kept.append(match.group(2))
+        # "<digits> <text>" split by hand; anything else goes through the regex.
+        digits, _, text = line.partition(" ")
+        if not digits.isdecimal():
+            match = _CODE_LINE_RE.match(line)
+            if not match:
+                continue
+            digits, text = match.groups()
+        number = int(digits)
+        if start is None or start <= number <= last:
+            kept.append(text)
     return "\n".join(kept).rstrip()

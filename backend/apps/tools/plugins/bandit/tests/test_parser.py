@@ -87,3 +87,28 @@ def test_missing_optional_fields_are_left_empty():
     assert finding.rule_id == "B101"
     assert finding.file_path == "" and finding.line_start is None and finding.cwe is None
     assert finding.references == [] and finding.code_snippet == ""
+
+
+def test_the_flagged_lines_are_found_whatever_their_number_looks_like():
+    """`code` lines are "<n> <text>"; a number glued to its text, in other digits or with no
+    text still counts, a line without a leading number does not."""
+    code = "3 before\n4x = 1\n\u0664  indented\n4\n 4 leading space\nfour\n5 after\n"
+    report = {"results": [{"test_id": "B101", "code": code, "line_number": 4}]}
+    [finding] = PLUGIN.parse(io.BytesIO(json.dumps(report).encode()))
+    assert finding.code_snippet == "x = 1\n indented"
+
+
+def test_unusual_severity_words_and_cwe_shapes():
+    report = {
+        "results": [
+            {"issue_severity": " high ", "issue_confidence": "low", "issue_cwe": "CWE-22"},
+            {"issue_severity": ["HIGH"], "issue_confidence": {"x": 1}, "issue_cwe": {"id": 0}},
+            {"issue_severity": "UNDEFINED", "issue_confidence": "HIGH", "issue_cwe": [259]},
+        ]
+    }
+    findings = list(PLUGIN.parse(io.BytesIO(json.dumps(report).encode())))
+    assert [(f.severity, f.confidence, f.cwe) for f in findings] == [
+        (Severity.HIGH, Confidence.LOW, 22),
+        (Severity.MEDIUM, Confidence.UNKNOWN, None),
+        (Severity.INFO, Confidence.HIGH, 259),
+    ]
