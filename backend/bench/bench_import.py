@@ -229,6 +229,18 @@ def measure(stack, worker_pid, query_log, project_id, report, count) -> dict:
     }
 
 
+def cpu_reference() -> float:
+    """Seconds one core takes for 10,000,000 steps of a Python loop (best of three)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated N values")
@@ -241,7 +253,11 @@ def main() -> None:
         "password": os.environ.get("DB_PASSWORD", ""),
         "dbname": "postgres",
     }
-    print(f"machine: {os.cpu_count()} cores; PostgreSQL at {postgres['host']}:{postgres['port']}")
+    print(
+        f"machine: {os.cpu_count()} cores, {cpu_reference():.2f} s for a reference Python loop "
+        f"(machines of one kind differ: compare runs by it); "
+        f"PostgreSQL at {postgres['host']}:{postgres['port']}"
+    )
     with tempfile.TemporaryDirectory(prefix="seculite-bench-import-") as tmp:
         work = Path(tmp)
         query_log = work / "import-queries.jsonl"

@@ -7,6 +7,7 @@ from django.db import migrations, models
 
 _FK = {
     "blank": True,
+    "db_constraint": False,
     "db_index": False,
     "null": True,
     "on_delete": django.db.models.deletion.SET_NULL,

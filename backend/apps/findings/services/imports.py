@@ -321,11 +321,11 @@ def report_import_process(*, scan_id: int, task_id: str = "", worker: str = "") 
             # them while the findings are written.
             ids = [r.pk for r in results.values()] or [result.pk]
             locked = list(ScanToolResult.objects.select_for_update().filter(pk__in=ids))
-            if any(
+            if len(locked) != len(ids) or any(
                 r.status != ToolResultStatus.RUNNING or r.celery_task_id != result.celery_task_id
                 for r in locked
             ):
-                raise ImportTakenOver()
+                raise ImportTakenOver()  # or its scan was deleted meanwhile: nothing to keep
             if Scan.objects.filter(pk=scan.pk, cancel_requested=True).exists():
                 raise ImportCancelled()
             now = timezone.now()

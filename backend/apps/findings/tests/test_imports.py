@@ -643,6 +643,23 @@ def test_a_reimport_rewrites_only_the_findings_whose_content_changed(world):
     assert sightings.count() == 7
 
 
+def test_a_deleted_scan_leaves_no_sighting_pointing_at_it(world):
+    """The sighting's scan and tool result carry no database constraint (an import would look
+    both up for every finding): Django's collector clears them when the scan goes, and a
+    finding's deletion takes its sighting with it."""
+    from apps.findings.models import FindingSighting
+    from apps.findings.tests.lifecycle_helpers import records
+
+    first, _, _ = _ingest(world, records("alpha", "beta"))
+    second, result, _ = _ingest(world, records("alpha"))
+    second.delete()
+    rows = dict(FindingSighting.objects.values_list("finding__title", "scan_id"))
+    assert rows == {"alpha": None, "beta": first.pk}
+    assert not FindingSighting.objects.filter(tool_result_id=result.pk).exists()
+    Finding.objects.filter(title="beta").delete()
+    assert list(FindingSighting.objects.values_list("finding__title", flat=True)) == ["alpha"]
+
+
 def test_a_cancelled_import_writes_nothing(world, member, django_capture_on_commit_callbacks):
     from apps.findings.services.imports import report_import_process
 
