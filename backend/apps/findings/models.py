@@ -237,6 +237,18 @@ class Finding(TimeStampedModel):
         return f"[{self.severity}] {self.title}"
 
 
+def _sighting_reference(to: str) -> models.ForeignKey:
+    return models.ForeignKey(
+        to,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+
+
 class FindingSighting(models.Model):
     """When a finding was last seen, and by which scan and tool result: refreshed at every
     sighting, so it lives apart from the finding's wide, heavily indexed row."""
@@ -247,26 +259,11 @@ class FindingSighting(models.Model):
     # The scan and tool result change at every sighting. A database constraint would look the
     # scan and the tool result up again for each finding an import sees (make bench-import: a
     # fifth of an unchanged reimport's database time); Django's collector sets them to NULL
-    # when a scan goes, and an import whose tool result went meanwhile rolls back.
-    scan = models.ForeignKey(
-        "scans.Scan",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,  # in Meta
-        db_constraint=False,
-    )
+    # when a scan goes, and an import whose tool result went meanwhile rolls back. The scan is
+    # indexed in Meta; the tool result is not (only a scan's deletion would look it up).
+    scan = _sighting_reference("scans.Scan")
     seen_at = models.DateTimeField()
-    tool_result = models.ForeignKey(
-        "scans.ScanToolResult",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,  # only a scan's deletion looks it up
-        db_constraint=False,
-    )
+    tool_result = _sighting_reference("scans.ScanToolResult")
 
     class Meta:
         indexes = [
