@@ -161,14 +161,15 @@ class AccessStack:
             return conn.execute(query, params).fetchall()
 
     def digest(self, tables: list[str]) -> dict[str, list]:
-        """[rows, md5 of every row in primary-key order] per table."""
+        """[rows, md5 of every row in text order] per table (whatever its primary key is
+        called: a finding's sighting has `finding_id`)."""
         from psycopg import sql
 
         out = {}
         with self._connect() as conn:
             for table in tables:
                 query = sql.SQL(
-                    "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), ''))"
+                    "SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
                     " FROM {} AS t"
                 ).format(sql.Identifier(table))
                 out[table] = list(conn.execute(query).fetchone())
