@@ -38,7 +38,13 @@ OPEN_STATUSES = (
 
 
 def _scan_reference() -> models.ForeignKey:
-    """A scan a finding refers to (first seen, last seen, resolved at): its index is in Meta."""
+    """A scan a finding refers to (first seen, resolved at): its index is in Meta.
+
+    A record of history, kept without a database constraint: one would look the scan up again
+    for every finding an import inserts and every finding a scan resolves (make bench-import:
+    with the sighting's constraint on its finding, a sixth of a first import's database time).
+    Django's collector sets it to NULL when the scan is deleted, and an import whose scan went
+    meanwhile rolls back (its tool results go with the scan)."""
     return models.ForeignKey(
         "scans.Scan",
         on_delete=models.SET_NULL,
@@ -46,6 +52,7 @@ def _scan_reference() -> models.ForeignKey:
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
 
 
@@ -253,8 +260,16 @@ class FindingSighting(models.Model):
     """When a finding was last seen, and by which scan and tool result: refreshed at every
     sighting, so it lives apart from the finding's wide, heavily indexed row."""
 
+    # No database constraint either: the finding is inserted by the same statement as its
+    # sighting, and checking it again costs a look-up in the findings' primary key per new
+    # finding. Django's collector deletes the sighting with its finding (findings are deleted
+    # only through it: retention, a project's or target's deletion).
     finding = models.OneToOneField(
-        Finding, on_delete=models.CASCADE, primary_key=True, related_name="sighting"
+        Finding,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="sighting",
+        db_constraint=False,
     )
     # The scan and tool result change at every sighting. A database constraint would look the
     # scan and the tool result up again for each finding an import sees (make bench-import: a

@@ -10,13 +10,14 @@ size) and `write()` returns the counts.
 On PostgreSQL a batch of `BATCH_ROWS` rows is COPYed (binary) into a temporary stage table, then
 one statement merges it, sent in psycopg's pipeline mode: the database merges one batch while
 Python parses the next (two cores, both busy). The merge looks each row's finding up through the
-unique index, inserts the new ones, rewrites a known one only where its content changed, and
-upserts every row's sighting (FindingSighting: scan, time, tool result), a narrow row with three
-index entries. An unchanged finding thus costs a look-up and a sighting, not a new version of a
-row with two dozen indexes. The merge returns its counts (findings seen, and first seen by this
-scan, per tool result), so nothing is counted afterwards. Statements: three per batch (COPY,
-merge, TRUNCATE of the stage) and a fixed few per stage. Elsewhere (SQLite) three statements
-per `BATCH_SIZE` rows and one count at the end.
+unique index, inserts the new ones (a plain INSERT with ids taken from the sequence: writers of
+a target take turns, so no ON CONFLICT probe), rewrites a known one only where its content
+changed, and upserts every row's sighting (FindingSighting: scan, time, tool result), a narrow
+row with three index entries. An unchanged finding thus costs a look-up and a sighting, not a
+new version of a row with two dozen indexes. The merge returns its counts (findings seen, and
+first seen by this scan, per tool result), so nothing is counted afterwards. Statements: three
+per batch (COPY, merge, TRUNCATE of the stage) and a fixed few per stage. Elsewhere (SQLite)
+three statements per `BATCH_SIZE` rows and one count at the end.
 
 New rows get their effective severity and SLA due date at insert, and a known row keeps the
 rank of its analyst's severity override, so the lifecycle pass has nothing to rewrite for them."""
@@ -321,7 +322,12 @@ class FindingStage:
             f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} ({staged}) ON COMMIT DROP"
         )
         self._execute(f"TRUNCATE {STAGE_TABLE}")
-        self._sql = self._statement()
+        self._cursor.execute(
+            "SELECT pg_get_serial_sequence(%s, %s)",
+            [Finding._meta.db_table, Finding._meta.pk.column],
+        )
+        self.statements += 1
+        self._sql = self._statement(self._cursor.fetchone()[0])
 
     def _merge_postgres(self, rows: list[tuple], *, counted: bool) -> None:
         """COPY the batch into the stage, then send its merge without waiting for it."""
@@ -371,15 +377,19 @@ class FindingStage:
                 counts[0] += seen
                 counts[1] += new
 
-    def _statement(self) -> tuple[str, list]:
+    def _statement(self, sequence: str) -> tuple[str, list]:
         """The merge of a staged batch, with its parameters. One statement:
 
         - `staged`: each staged row with its finding, looked up through the unique index
           (LIMIT 1 keeps the look-up a nested loop: the planner's statistics lag behind an
-          import, and would otherwise hash all the project's findings for every batch), and
-          whether the finding is new or its content changed;
-        - `written`: INSERT ... ON CONFLICT DO UPDATE of only those rows;
-        - `seen`: the sighting of every staged row;
+          import, and would otherwise hash all the project's findings for every batch); a new
+          row gets its id from the sequence here, and a known one is marked if its content
+          changed;
+        - `inserted`: a plain INSERT of the new rows. Writers of a target take turns (the
+          advisory lock), so no other one can have inserted them since the look-up, and the
+          unique index is probed once per row, not once more for ON CONFLICT;
+        - `refreshed`: INSERT ... ON CONFLICT DO UPDATE of the known rows whose content changed;
+        - `seen`: the sighting of every staged row, by the id `staged` holds (no join);
         - per tool result, the findings seen and those first seen by this scan."""
         quote = connection.ops.quote_name
         now, scan = self._now, self.scan
@@ -412,6 +422,7 @@ class FindingStage:
                 default = model_field.get_default()
                 params.append(model_field.get_db_prep_save(default, connection))
         table = quote(Finding._meta.db_table)
+        pk = quote(Finding._meta.pk.column)
         updates, content = [], []
         for name in REFRESHED:
             column = quote(Finding._meta.get_field(name).column)
@@ -429,30 +440,31 @@ class FindingStage:
         staged = ", ".join(
             f"s.{c}::jsonb" if c.strip('"') in _JSON_COLUMNS else f"s.{c}" for c in content
         )
+        values = f"{', '.join(expressions)} FROM staged AS s"
         sql = (
             # Identifiers come from the model; every value is a parameter.
-            "WITH staged AS (SELECT s.*, f.id AS finding_id, "  # noqa: S608
+            "WITH staged AS (SELECT s.*, "  # noqa: S608
+            "coalesce(f.id, nextval(%s::regclass)) AS finding_id, f.id IS NULL AS is_new, "
             "f.first_seen_scan_id AS first_scan_id, "
-            f"(f.id IS NULL OR ({known}) IS DISTINCT FROM ({staged})) AS changed "
-            f"FROM {STAGE_TABLE} AS s LEFT JOIN LATERAL (SELECT * FROM {table} "
+            f"(f.id IS NOT NULL AND ({known}) IS DISTINCT FROM ({staged})) AS changed "
+            f"FROM {STAGE_TABLE} AS s LEFT JOIN LATERAL (SELECT {pk} AS id, first_seen_scan_id, "
+            f"{', '.join(content)} FROM {table} "
             "WHERE project_id = %s AND target_id = s.target_id AND fingerprint = s.fingerprint "
             "LIMIT 1) AS f ON true), "
-            f"written AS (INSERT INTO {table} ({', '.join(columns)}) "
-            f"SELECT {', '.join(expressions)} FROM staged AS s WHERE s.changed "
-            f"ON CONFLICT (project_id, target_id, fingerprint) DO UPDATE SET {', '.join(updates)} "
-            "RETURNING id, target_id, fingerprint), "
+            f"inserted AS (INSERT INTO {table} ({pk}, {', '.join(columns)}) "
+            f"SELECT s.finding_id, {values} WHERE s.is_new), "
+            f"refreshed AS (INSERT INTO {table} ({', '.join(columns)}) "
+            f"SELECT {values} WHERE s.changed ON CONFLICT (project_id, target_id, fingerprint) "
+            f"DO UPDATE SET {', '.join(updates)}), "
             f"seen AS (INSERT INTO {quote(FindingSighting._meta.db_table)} "
             "(finding_id, scan_id, seen_at, tool_result_id) "
-            "SELECT coalesce(s.finding_id, w.id), %s, %s, s.tool_result_id FROM staged AS s "
-            "LEFT JOIN written AS w ON s.finding_id IS NULL "
-            "AND w.target_id = s.target_id AND w.fingerprint = s.fingerprint "
+            "SELECT s.finding_id, %s, %s, s.tool_result_id FROM staged AS s "
             "ON CONFLICT (finding_id) DO UPDATE SET scan_id = EXCLUDED.scan_id, "
             "seen_at = EXCLUDED.seen_at, tool_result_id = EXCLUDED.tool_result_id) "
-            "SELECT tool_result_id, count(*), "
-            "count(*) FILTER (WHERE finding_id IS NULL OR first_scan_id = %s) "
+            "SELECT tool_result_id, count(*), count(*) FILTER (WHERE is_new OR first_scan_id = %s) "
             "FROM staged GROUP BY tool_result_id"
         )
-        return sql, [scan.project_id, *params, scan.pk, now, scan.pk]
+        return sql, [sequence, scan.project_id, *params, *params, scan.pk, now, scan.pk]
 
     def _finish_postgres(self) -> None:
         if self._raw is not None:

@@ -498,9 +498,9 @@ def test_heartbeats_while_importing(world, member, django_capture_on_commit_call
 def test_ingestion_queries_are_fixed_per_batch(world, monkeypatch):
     """Batches of 5 rows. On PostgreSQL each batch is a COPY into the stage, one merge and a
     TRUNCATE on the raw connection (counted by the stage, not seen by Django), plus a fixed few
-    per stage (constraints mode twice, the stage table, its TRUNCATE, the target's lock), and
-    Django runs the same statements for 10 or 40 findings; elsewhere each batch adds exactly
-    one bulk upsert."""
+    per stage (constraints mode twice, the stage table, its TRUNCATE, the findings' id sequence,
+    the target's lock), and Django runs the same statements for 10 or 40 findings; elsewhere
+    each batch adds exactly one bulk upsert."""
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
@@ -527,7 +527,7 @@ def test_ingestion_queries_are_fixed_per_batch(world, monkeypatch):
     if connection.vendor == "postgresql":
         assert large - small == 0
         # COPY, the merge (findings and sightings), TRUNCATE: three per batch.
-        assert small_raw == 5 + 3 * 2 and large_raw == 5 + 3 * 8
+        assert small_raw == 6 + 3 * 2 and large_raw == 6 + 3 * 8
     else:
         # The findings' upsert, their ids, the sightings' upsert: three per batch.
         assert large - small == 3 * 6
@@ -643,21 +643,27 @@ def test_a_reimport_rewrites_only_the_findings_whose_content_changed(world):
     assert sightings.count() == 7
 
 
-def test_a_deleted_scan_leaves_no_sighting_pointing_at_it(world):
-    """The sighting's scan and tool result carry no database constraint (an import would look
-    both up for every finding): Django's collector clears them when the scan goes, and a
+def test_a_deleted_scan_leaves_no_finding_or_sighting_pointing_at_it(world):
+    """A finding's scans (first seen, resolved at) and its sighting's scan and tool result carry
+    no database constraint (an import would look them up for every finding), nor does the
+    sighting's finding: Django's collector clears the references when a scan goes, and a
     finding's deletion takes its sighting with it."""
     from apps.findings.models import FindingSighting
     from apps.findings.tests.lifecycle_helpers import records
 
     first, _, _ = _ingest(world, records("alpha", "beta"))
     second, result, _ = _ingest(world, records("alpha"))
+    Finding.objects.filter(title="beta").update(resolved_at_scan=second)
     second.delete()
     rows = dict(FindingSighting.objects.values_list("finding__title", "scan_id"))
     assert rows == {"alpha": None, "beta": first.pk}
     assert not FindingSighting.objects.filter(tool_result_id=result.pk).exists()
+    assert Finding.objects.get(title="beta").resolved_at_scan_id is None
+    first.delete()
+    assert list(Finding.objects.values_list("first_seen_scan_id", flat=True)) == [None, None]
     Finding.objects.filter(title="beta").delete()
     assert list(FindingSighting.objects.values_list("finding__title", flat=True)) == ["alpha"]
+    assert FindingSighting.objects.count() == 1
 
 
 def test_a_cancelled_import_writes_nothing(world, member, django_capture_on_commit_callbacks):
