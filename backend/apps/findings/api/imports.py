@@ -31,9 +31,8 @@ from apps.users.views import as_api_error
 
 from ..formats import available_formats
 from ..models import ReportImport
-from ..services.imports import StoredUpload, report_import_create
+from ..services.imports import UPLOAD_DIR, StoredUpload, report_import_create
 
-UPLOAD_DIR = "imports"
 FILE_FIELD = "file"
 #: Multipart framing and the small fields around the file.
 BODY_OVERHEAD = 1024 * 1024

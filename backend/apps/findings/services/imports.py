@@ -48,6 +48,8 @@ from .ingestion import FindingStage
 
 logger = logging.getLogger("seculite.findings")
 
+#: The folder under MEDIA_ROOT that uploaded reports are written to (imports/YYYY/MM/DD/<uuid>).
+UPLOAD_DIR = "imports"
 #: The per-project target that imports without a target_id go to.
 IMPORT_TARGET_NAME = "Imported reports"
 #: The tool id of an import's tool result until the report names its tool(s).

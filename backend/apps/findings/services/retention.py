@@ -4,6 +4,8 @@
 - raw scanner output (ScanToolResult.raw_output_path, and uploaded report files of imports) of
   tool runs that finished more than `retention_days_raw_output` days ago: the file is deleted and
   the path cleared; the tool result and its findings stay;
+- uploaded report files that no import refers to (an upload cut off by a killed web worker,
+  an import deleted with its scan) once they are an hour old, whatever the setting;
 - closed findings (resolved, auto_resolved) not seen for `retention_days_closed_findings` days
   are deleted with their history and comments. Open findings are never touched, and neither are
   false positives and accepted risks: those are decisions that keep suppressing the same
@@ -15,6 +17,7 @@ neither holds a long transaction nor loads them into memory."""
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,10 +30,14 @@ from apps.core.models import SystemSettings
 from apps.scans.models import SCAN_FINISHED, ScanToolResult
 
 from ..models import Finding, FindingStatus, ReportImport
+from .imports import UPLOAD_DIR
 
 logger = logging.getLogger("seculite.retention")
 
 BATCH_SIZE = 1000
+#: How old an upload no import refers to must be before it is deleted: the request that wrote
+#: it records its import within moments of the last byte.
+ORPHAN_UPLOAD_AGE = timedelta(hours=1)
 #: The statuses a purge may delete (never OPEN_STATUSES, false_positive or risk_accepted).
 PURGEABLE_STATUSES = (FindingStatus.RESOLVED, FindingStatus.AUTO_RESOLVED)
 
@@ -115,6 +122,36 @@ def _report_files_purge(*, cutoff, batch_size: int) -> int:
     return purged
 
 
+def orphan_uploads_purge(*, now=None, batch_size: int = BATCH_SIZE) -> int:
+    """Delete uploaded files under MEDIA_ROOT/imports that no ReportImport refers to and that
+    were last written more than ORPHAN_UPLOAD_AGE ago; returns how many."""
+    root = Path(settings.MEDIA_ROOT)
+    cutoff = ((now or timezone.now()) - ORPHAN_UPLOAD_AGE).timestamp()
+    purged = 0
+    batch: list[str] = []
+
+    def sweep() -> int:
+        known = set(ReportImport.objects.filter(file_path__in=batch).values_list("file_path"))
+        gone = sum(_delete_media_file(relative) for relative in batch if (relative,) not in known)
+        batch.clear()
+        return gone
+
+    for folder, _, names in os.walk(root / UPLOAD_DIR):
+        for name in names:
+            path = Path(folder) / name
+            try:
+                if path.is_symlink() or path.stat().st_mtime >= cutoff:
+                    continue
+            except OSError:
+                continue
+            batch.append(path.relative_to(root).as_posix())
+            if len(batch) >= batch_size:
+                purged += sweep()
+    if batch:
+        purged += sweep()
+    return purged
+
+
 def closed_findings_purge(*, days: int, now=None, batch_size: int = BATCH_SIZE) -> int:
     """Delete closed findings last seen more than `days` ago; returns how many."""
     if days <= 0:
@@ -142,6 +179,7 @@ def retention_purge(*, now=None) -> dict:
     row = SystemSettings.load()
     report = {
         "raw_outputs": raw_output_purge(days=row.retention_days_raw_output, now=now),
+        "orphan_uploads": orphan_uploads_purge(now=now),
         "closed_findings": closed_findings_purge(days=row.retention_days_closed_findings, now=now),
     }
     logger.info("retention purge: %s", report)

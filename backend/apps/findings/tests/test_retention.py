@@ -14,7 +14,11 @@ from django.utils import timezone
 from apps.core.models import SystemSettings
 from apps.findings.jobs.retention import retention_purge
 from apps.findings.models import Finding, FindingComment, FindingHistory, ReportImport
-from apps.findings.services.retention import closed_findings_purge, raw_output_purge
+from apps.findings.services.retention import (
+    closed_findings_purge,
+    orphan_uploads_purge,
+    raw_output_purge,
+)
 from apps.findings.tests.reporting import make_finding, make_scan
 from apps.scans.models import ScanToolResult
 
@@ -94,6 +98,36 @@ def test_uploaded_reports_of_old_imports_are_raw_output_too(world):
     assert report.file_path == "" and not path.exists()
 
 
+def test_uploads_no_import_refers_to_are_deleted_after_an_hour(world, tmp_path):
+    """A web worker killed in the middle of an upload leaves the part it wrote, with no import
+    row: the nightly purge deletes it (whatever the retention days), and nothing else."""
+    hours_ago = (timezone.now() - timedelta(hours=2)).timestamp()
+    orphan = raw_file("imports/2026/11/27/" + "a" * 32, "partial")
+    deleted_scan = raw_file("imports/2026/10/01/" + "d" * 32)
+    kept = raw_file("imports/2026/11/27/" + "b" * 32)
+    fresh = raw_file("imports/2026/11/28/" + "c" * 32, "still being written")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("keep me")
+    link = Path(settings.MEDIA_ROOT) / "imports/2026/11/27/link"
+    link.symlink_to(outside)
+    for path in (orphan, deleted_scan, kept, link):
+        os.utime(path, (hours_ago, hours_ago), follow_symlinks=False)
+    ReportImport.objects.create(
+        scan=make_scan(world.project_a),
+        project=world.project_a,
+        file_path=str(kept.relative_to(settings.MEDIA_ROOT)),
+        original_name="report.sarif",
+    )
+    SystemSettings.objects.update_or_create(pk=1, defaults={"retention_days_raw_output": 0})
+    with CaptureQueriesContext(connection) as queries:
+        assert orphan_uploads_purge(batch_size=2) == 2
+    assert len(queries) == 2  # one look-up per batch of two paths, not one per file
+    assert not orphan.exists() and not deleted_scan.exists()
+    assert not deleted_scan.parent.exists()  # its emptied folders go too
+    assert kept.exists() and fresh.exists() and outside.exists()
+    assert retention_purge.delay().get()["orphan_uploads"] == 0
+
+
 def old_finding(world, status: str, *, days: int, **fields) -> Finding:
     seen = timezone.now() - timedelta(days=days)
     return make_finding(
@@ -150,5 +184,9 @@ def test_zero_days_keeps_everything(world):
     SystemSettings.objects.update_or_create(
         pk=1, defaults={"retention_days_raw_output": 0, "retention_days_closed_findings": 0}
     )
-    assert retention_purge.delay().get() == {"raw_outputs": 0, "closed_findings": 0}
+    assert retention_purge.delay().get() == {
+        "raw_outputs": 0,
+        "orphan_uploads": 0,
+        "closed_findings": 0,
+    }
     assert Finding.objects.count() == 1 and path.exists()
