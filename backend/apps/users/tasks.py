@@ -12,8 +12,10 @@ from . import services
     max_retries=5,
     ignore_result=True,
 )
-def send_password_reset_email(*, user_id: int, uid: str, token: str) -> None:
-    services.password_reset_send(user_id=user_id, uid=uid, token=token)
+def send_password_reset_email(*, user_id: int, **queued_before: str) -> None:
+    """The worker makes the link (`queued_before`: the uid and token that tasks queued by an
+    earlier version carried, no longer needed)."""
+    services.password_reset_send(user_id=user_id)
 
 
 @shared_task(

@@ -291,6 +291,32 @@ def test_password_reset_confirm_sets_the_password_once(
     assert AuditEvent.objects.filter(event_type="password_reset", target_user=user).exists()
 
 
+def test_password_reset_queues_no_token(
+    api_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The worker makes the link: nothing secret sits in the broker, Flower or the worker log."""
+    from apps.users.tasks import send_password_reset_email
+
+    queued = []
+    task = send_password_reset_email._get_current_object()
+    original = task.apply_async
+
+    def spy(args=None, kwargs=None, **options):
+        queued.append(kwargs)
+        return original(args, kwargs, **options)
+
+    monkeypatch.setattr(task, "apply_async", spy)
+    user = UserFactory(username="bob", email="bob@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        api_client.post("/api/v1/auth/password/reset/", {"email": "bob@example.org"}, format="json")
+    assert queued == [{"user_id": user.pk}]
+    uid, token = _reset_link(mail.outbox[0])
+    new = "Another-Str0ng-Secret"
+    payload = {"uid": uid, "token": token, "new_password": new, "new_password_confirm": new}
+    response = api_client.post("/api/v1/auth/password/reset/confirm/", payload, format="json")
+    assert response.status_code == 204
+
+
 def test_password_reset_with_a_forged_token(api_client):
     UserFactory(username="bob")
     response = api_client.post(

@@ -63,6 +63,34 @@ def test_invite_accept_flow(api_client, world, django_capture_on_commit_callback
     assert AuditEvent.objects.filter(event_type="member_added", target_user=invitee).exists()
 
 
+def test_the_invitation_token_is_masked_in_the_task_log(
+    api_client, world, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The raw token must reach the worker (only its hash is stored), but Flower and the worker
+    log show the task's kwargsrepr, which masks it."""
+    from apps.users.tasks import send_invitation_email
+
+    queued = []
+    task = send_invitation_email._get_current_object()
+    original = task.apply_async
+
+    def spy(args=None, kwargs=None, **options):
+        queued.append((kwargs, options.get("kwargsrepr")))
+        return original(args, kwargs, **options)
+
+    monkeypatch.setattr(task, "apply_async", spy)
+    api_client.force_authenticate(world.users["admin"])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            members_url(world), {"email": "new@example.org", "role": "member"}, format="json"
+        )
+    assert response.status_code == 201
+    token = re.search(r"token=([\w-]+)", mail.outbox[0].body).group(1)
+    [(kwargs, shown)] = queued
+    assert kwargs["token"] == token
+    assert token not in shown and "********" in shown
+
+
 def test_expired_invitation_is_refused(api_client, world, django_capture_on_commit_callbacks):
     api_client.force_authenticate(world.users["owner"])
     with django_capture_on_commit_callbacks(execute=True):
