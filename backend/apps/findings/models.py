@@ -466,3 +466,31 @@ class WebhookDelivery(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.event} -> {self.webhook_id} ({self.status})"
+
+
+class AssignmentNotice(models.Model):
+    """Findings assigned to someone, recorded in the transaction of the change, to be notified
+    (e-mail, webhooks) by a task: one queued after the commit, or, when the broker was down
+    then, the reaper's. Dispatch claims the notice (dispatched_at), so it is sent once."""
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    finding_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="assignment_notice_pending_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{len(self.finding_ids)} finding(s) assigned to user {self.assignee_id}"

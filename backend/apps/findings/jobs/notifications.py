@@ -19,12 +19,15 @@ def notifications_scan_finished(scan_id: int) -> dict:
 @shared_task(
     name="apps.findings.jobs.notifications.notifications_findings_assigned", ignore_result=True
 )
-def notifications_findings_assigned(
-    finding_ids: list[int], assignee_id: int, actor_id: int | None = None
-) -> dict:
-    return notifications.findings_assigned_dispatch(
-        finding_ids=finding_ids, assignee_id=assignee_id, actor_id=actor_id
-    )
+def notifications_findings_assigned(notice_id, *queued_before) -> dict:
+    """E-mail and webhook deliveries of an AssignmentNotice. A task queued by an earlier version
+    carries (finding_ids, assignee_id, actor_id) instead, and is dispatched as it is."""
+    if queued_before or isinstance(notice_id, list):
+        assignee_id, actor_id = [*queued_before, None, None][:2]
+        return notifications.findings_assigned_dispatch(
+            finding_ids=notice_id, assignee_id=assignee_id, actor_id=actor_id
+        )
+    return notifications.assignment_notice_dispatch(notice_id=notice_id)
 
 
 @shared_task(

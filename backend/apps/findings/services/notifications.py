@@ -42,7 +42,14 @@ from apps.projects.validators import check_host, resolve_host
 from apps.scans.models import Scan, ScanStatus
 from apps.users.models import User, default_notification_preferences
 
-from ..models import SEVERITY_RANK, Finding, ProjectWebhook, WebhookDelivery, WebhookKind
+from ..models import (
+    SEVERITY_RANK,
+    AssignmentNotice,
+    Finding,
+    ProjectWebhook,
+    WebhookDelivery,
+    WebhookKind,
+)
 from .reports import SEVERITIES, effective_severity, severity_counts
 
 logger = logging.getLogger("seculite.notifications")
@@ -175,13 +182,56 @@ def notify_findings_assigned(*, finding_ids, assignee, actor=None) -> None:
 
 
 def findings_assigned_queue(*, finding_ids, assignee_id: int | None, actor_id=None) -> None:
-    """The same by ids (what triage knows): one task after commit, none on rollback."""
+    """The same by ids (what triage knows): an AssignmentNotice written with the change, and one
+    task queued after the commit (none on a rollback). With the broker down, the notice waits
+    for the reaper (`assignments_notify_missed`)."""
     from ..jobs.notifications import notifications_findings_assigned
 
     ids = sorted({int(pk) for pk in finding_ids})
     if assignee_id is None or not ids:
         return
-    queue_after_commit(notifications_findings_assigned, ids, assignee_id, actor_id)
+    notice = AssignmentNotice.objects.create(
+        assignee_id=assignee_id, actor_id=actor_id, finding_ids=ids, created_at=timezone.now()
+    )
+    queue_after_commit(notifications_findings_assigned, notice.pk)
+
+
+def assignment_notice_dispatch(*, notice_id: int) -> dict:
+    """Claim the notice (a second dispatch, by the reaper or a redelivered message, sends
+    nothing), then notify as `findings_assigned_dispatch`."""
+    with transaction.atomic():
+        claimed = AssignmentNotice.objects.filter(pk=notice_id, dispatched_at__isnull=True).update(
+            dispatched_at=timezone.now()
+        )
+        notice = AssignmentNotice.objects.filter(pk=notice_id).first() if claimed else None
+        if notice is None:
+            return {"emails": 0, "deliveries": 0}
+        return findings_assigned_dispatch(
+            finding_ids=notice.finding_ids, assignee_id=notice.assignee_id, actor_id=notice.actor_id
+        )
+
+
+def assignments_notify_missed(*, now=None) -> int:
+    """Queue again the notices of the last day that no task dispatched (the broker was down at
+    the commit), SECULITE_REDISPATCH_SECONDS after they were written, and delete the notices
+    older than a day (dispatched, or given up: a day-old assignment e-mail would mislead).
+    Returns how many were queued."""
+    from ..jobs.notifications import notifications_findings_assigned
+
+    now = now or timezone.now()
+    quiet = now - timedelta(seconds=settings.SECULITE_REDISPATCH_SECONDS)
+    day = now - timedelta(days=1)
+    missed = list(
+        AssignmentNotice.objects.filter(
+            dispatched_at__isnull=True, created_at__gte=day, created_at__lt=quiet
+        ).values_list("pk", flat=True)
+    )
+    for notice_id in missed:
+        notifications_findings_assigned.delay(notice_id)
+    expired, _ = AssignmentNotice.objects.filter(created_at__lt=day).delete()
+    if expired:
+        logger.info("assignment notices older than a day deleted: %s", expired)
+    return len(missed)
 
 
 # --- scan finished ---------------------------------------------------------------------------

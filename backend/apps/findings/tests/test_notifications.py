@@ -138,13 +138,15 @@ def test_a_scan_that_ends_while_the_broker_is_down_is_notified_by_the_reaper(
     assert notifications.scans_notify_missed(now=later + timedelta(days=2)) == 0
 
 
-def test_an_assignment_while_the_broker_is_down_still_answers(
-    api_client, world, monkeypatch, django_capture_on_commit_callbacks, caplog
+def test_an_assignment_while_the_broker_is_down_is_notified_by_the_reaper(
+    api_client, world, monkeypatch, django_capture_on_commit_callbacks, caplog, settings
 ):
-    """The change is committed; the e-mail is not sent and a warning says so (no 500)."""
+    """The change is committed with its notice and the request answers (no 500); the e-mail
+    waits, and the reaper sends it once the broker is back, once."""
     import kombu.exceptions
 
     from apps.findings.jobs.notifications import notifications_findings_assigned
+    from apps.findings.models import AssignmentNotice
 
     def broker_down(*args, **kwargs):
         raise kombu.exceptions.OperationalError("Error 111 connecting to redis:6379.")
@@ -163,6 +165,60 @@ def test_an_assignment_while_the_broker_is_down_still_answers(
     assert finding.assignee == world.users["member"]
     assert mail.outbox == []
     assert "findings_assigned not queued" in caplog.text
+    monkeypatch.undo()
+
+    notice = AssignmentNotice.objects.get()
+    assert (notice.finding_ids, notice.assignee, notice.actor) == (
+        [finding.pk],
+        world.users["member"],
+        world.users["admin"],
+    )
+    # Too early (the message may still be on its way), then sent once, then never again.
+    assert notifications.assignments_notify_missed(now=notice.created_at) == 0
+    later = notice.created_at + timedelta(seconds=settings.SECULITE_REDISPATCH_SECONDS + 1)
+
+    def assigned() -> list:  # (the reaper also closes the world's running scan, which e-mails)
+        return [m for m in mail.outbox if m.subject.endswith("was assigned to you")]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert execution.scans_reap(now=later)["assignments_notified"] == 1
+    [message] = assigned()
+    assert message.to == ["member@example.org"] and "admin assigned you 1 finding" in message.body
+    with django_capture_on_commit_callbacks(execute=True):
+        assert execution.scans_reap(now=later)["assignments_notified"] == 0
+        assert notifications_findings_assigned(notice.pk) == {"emails": 0, "deliveries": 0}
+    assert len(assigned()) == 1
+    # A day later the notice is gone.
+    assert notifications.assignments_notify_missed(now=later + timedelta(days=1)) == 0
+    assert not AssignmentNotice.objects.exists()
+
+
+def test_an_undispatched_notice_older_than_a_day_is_dropped(world):
+    from apps.findings.models import AssignmentNotice
+
+    finding = new_finding(world, "high")
+    old = timezone.now() - timedelta(days=2)
+    AssignmentNotice.objects.create(
+        assignee=world.users["member"], finding_ids=[finding.pk], created_at=old
+    )
+    assert notifications.assignments_notify_missed() == 0
+    assert not AssignmentNotice.objects.exists() and mail.outbox == []
+
+
+def test_an_assignment_task_queued_by_the_previous_version_still_sends(
+    world, django_capture_on_commit_callbacks
+):
+    """Before notices, the task carried (finding_ids, assignee_id, actor_id)."""
+    from apps.findings.jobs.notifications import notifications_findings_assigned
+
+    finding = new_finding(world, "high")
+    member, admin = world.users["member"], world.users["admin"]
+    type(finding).objects.filter(pk=finding.pk).update(assignee=member)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = notifications_findings_assigned([finding.pk], member.pk, admin.pk)
+    assert report["emails"] == 1
+    [message] = mail.outbox
+    assert "admin assigned you 1 finding" in message.body
 
 
 def test_new_findings_at_or_above_each_users_threshold(world, django_capture_on_commit_callbacks):

@@ -23,9 +23,9 @@ LIST_QUERIES = 3
 DETAIL_QUERIES = 4
 # Memberships, the new assignee's organizations, the rows (locked and checked); per changed
 # field an INSERT ... SELECT of history rows and an UPDATE (4 fields here); the savepoint of
-# the service's transaction and its release; the ids newly assigned (for the assignee's
-# notification).
-BULK_QUERIES = 14
+# the service's transaction and its release; the ids newly assigned and the assignee's
+# notification notice (AssignmentNotice).
+BULK_QUERIES = 15
 # Memberships, the finding, savepoint, the row (locked), the SLA settings; severity: history
 # and 2 UPDATEs; status: history and UPDATE; release; then the detail's 3 reads.
 PATCH_QUERIES = 14

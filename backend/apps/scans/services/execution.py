@@ -648,9 +648,13 @@ def scans_reap(*, now=None) -> dict:
         start_task.delay(scan.pk)
         report["restarted"] += 1
     report["imports"] = imports_reap(now=now)
-    from apps.findings.services.notifications import scans_notify_missed
+    from apps.findings.services.notifications import (
+        assignments_notify_missed,
+        scans_notify_missed,
+    )
 
     report["notified"] = scans_notify_missed(now=now)
+    report["assignments_notified"] = assignments_notify_missed(now=now)
     for scan_id in active.filter(status=ScanStatus.RUNNING).values_list("pk", flat=True):
         if scan_maybe_finish(scan_id=scan_id):
             report["finished"] += 1
