@@ -236,7 +236,9 @@ class ReportImportListCreateApi(ProjectNestedMixin, mixins.ListModelMixin, gener
         stored.close()
         upload = StoredUpload(
             relative_path=stored.relative_path,
-            original_name=Path(stored.name or "report").name,
+            # Shown in lists and logs: no control characters (terminal escapes, line breaks).
+            original_name="".join(c for c in Path(stored.name or "").name if c.isprintable())
+            or "report",
             size=stored.size,
         )
         try:

@@ -20,6 +20,7 @@ Results of kind `pass` or `notApplicable`, suppressed results (a suppression tha
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from apps.tools.plugins.base import (
     normalise_code,
     parse_cwe,
     relative_path,
+    storable,
     url_list,
 )
 
@@ -78,7 +80,7 @@ _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,49}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 _CWE_TAG_RE = re.compile(r"\bcwe[-/_: ]*0*(\d{1,7})\b", re.IGNORECASE)
 _CVE_RE = re.compile(r"\b(CVE-\d{4}-\d{4,})\b", re.IGNORECASE)
-_PLACEHOLDER_RE = re.compile(r"\{(\d+)\}")
+_PLACEHOLDER_RE = re.compile(r"\{(\d{1,9})\}")
 #: Placeholders some tools write instead of a fingerprint (Semgrep without a login).
 _NOT_FINGERPRINTS = {"", "requires login", "null", "none"}
 _PACKAGE_LINES = {
@@ -89,9 +91,16 @@ _PACKAGE_LINES = {
 
 
 def tool_id_for(name: str) -> str:
-    """The tool id of a driver: "CodeQL" -> "sarif:codeql", "Semgrep OSS" -> "sarif:semgrep-oss"."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:44] or "unknown"
-    return f"sarif:{slug}"
+    """The tool id of a driver: "CodeQL" -> "sarif:codeql", "Semgrep OSS" -> "sarif:semgrep-oss".
+
+    A name with letters outside ASCII also gets a short hash of itself: the slug alone would
+    make "été" the same tool as "T", and every CJK name "unknown", so importing one would
+    auto-resolve the findings of the other."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    if name.isascii():
+        return f"sarif:{slug[:44] or 'unknown'}"
+    digest = hashlib.sha256(name.encode("utf-8", "replace")).hexdigest()[:8]
+    return f"sarif:{(slug[:35] + '-') if slug else ''}{digest}"
 
 
 @dataclass
@@ -128,7 +137,9 @@ class SarifReport:
                 raise ParseError("a SARIF log is a JSON object")
             version = schema = None
             has_runs = False
+            seen: set[str] = set()
             for key in reader.iter_object():
+                _once(key, seen, "the SARIF log")
                 if key == "version":
                     version = reader.read_value()
                 elif key == "$schema":
@@ -150,8 +161,10 @@ class SarifReport:
         run = SarifRun(index=index)
         if reader.kind() != "object":
             raise ParseError(f"runs[{index}] is not an object")
-        has_tool = False
+        has_tool = has_results = False
+        seen: set[str] = set()
         for key in reader.iter_object():
+            _once(key, seen, f"runs[{index}]")
             if key == "tool":
                 has_tool = True
                 self._read_tool(run, expect(reader.read_value(), dict, f"runs[{index}].tool"))
@@ -160,6 +173,7 @@ class SarifReport:
                     if reader.read_value() is not None:
                         raise ParseError(f"runs[{index}].results is not an array")
                     continue
+                has_results = True
                 for position in reader.iter_array():
                     expect(reader.read_value(), dict, f"runs[{index}].results[{position}]")
                     run.result_count += 1
@@ -180,6 +194,10 @@ class SarifReport:
                         run.base_uris[str(name)] = uri
         if not has_tool:
             raise ParseError(f"runs[{index}] has no tool")
+        if not has_results and not run.failure:
+            # SARIF 2.1.0 (3.14.23): results null (or absent) means the tool produced none, not
+            # that it found nothing ([]); taken for a clean run, it would resolve everything.
+            run.failure = "the SARIF run has no results (null or absent): the tool produced none"
         return run
 
     def _read_tool(self, run: SarifRun, tool: dict) -> None:
@@ -188,8 +206,8 @@ class SarifReport:
         name = driver.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ParseError(f"{where}.driver has no name")
-        run.name = name.strip()[:200]
-        run.version = as_text(driver.get("semanticVersion") or driver.get("version"), 100)
+        run.name = storable(name.strip()[:200])
+        run.version = storable(as_text(driver.get("semanticVersion") or driver.get("version"), 100))
         properties = driver.get("properties")
         own = properties.get("seculiteToolId") if isinstance(properties, dict) else None
         if isinstance(own, str) and _SLUG_RE.match(own):
@@ -246,6 +264,14 @@ def _failure(invocations: Any) -> str:
                     return text
             return "no reason given"
     return ""
+
+
+def _once(key: str, seen: set[str], where: str) -> None:
+    """A key the log repeats: JSON readers differ on which value wins (the first, the last,
+    both), so the log is refused rather than read one way here and another way elsewhere."""
+    if key in seen:
+        raise ParseError(f"{where} has the key {key[:100]!r} twice")
+    seen.add(key)
 
 
 def _rules(value: Any, where: str) -> list[dict]:
@@ -428,20 +454,28 @@ def _location(result: dict, run: SarifRun, where: str) -> dict[str, Any]:
 
 def _path(uri: str, base_id: Any, run: SarifRun) -> str:
     """A relative POSIX path: percent-decoded, the base URI (or a file: root) taken off."""
-    if uri.startswith("file:"):
-        path = unquote(urlparse(uri).path)
-    else:
-        path = unquote(uri)
+    path = _uri_path(uri)
     named = run.base_uris.get(base_id) if isinstance(base_id, str) else None
     for base in (named, *run.base_uris.values()):
         if not base:
             continue
-        base_path = unquote(urlparse(base).path) if base.startswith("file:") else unquote(base)
+        base_path = _uri_path(base)
         base_path = base_path.rstrip("/") + "/"
         if base_path != "/" and path.startswith(base_path):
             path = path[len(base_path) :]
             break
     return relative_path(path, None)[:1000]
+
+
+def _uri_path(uri: str) -> str:
+    """The percent-decoded path of a file: URI (or of a relative reference). A URI that urllib
+    cannot split ("file://[bad/x.py": an IPv6 host never closed) is taken as a path."""
+    if uri.startswith("file:"):
+        try:
+            return unquote(urlparse(uri).path)
+        except ValueError:
+            return unquote(uri[len("file:") :].lstrip("/"))
+    return unquote(uri)
 
 
 def _suppressed(result: dict) -> bool:

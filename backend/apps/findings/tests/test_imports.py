@@ -55,6 +55,15 @@ def test_an_upload_is_stored_and_answered_202_with_its_scan(world, member):
     assert report.target.asset_type == "file_upload"
 
 
+def test_an_uploaded_file_name_loses_its_control_characters(world, member):
+    """The name is shown in lists and logs: a terminal escape or a bell stays out of them."""
+    content = fixture("bandit", "bandit-one.json").read_bytes()
+    response = upload(member, world.project_a, content, name="a\x1b[31mb\x07.json")
+    assert response.status_code == 202, response.content
+    assert response.json()["report_import"]["original_name"] == "a[31mb.json"
+    assert ReportImport.objects.get().original_name == "a[31mb.json"
+
+
 def test_an_upload_while_the_broker_is_down_is_kept_for_the_reaper(
     world, member, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
@@ -424,6 +433,31 @@ def test_a_failed_import_resolves_nothing(world, member, django_capture_on_commi
     )
     assert failed.status == "failed"
     assert Finding.objects.filter(status="new").count() == 9
+
+
+@pytest.mark.parametrize("results", ["null", "absent"])
+def test_a_sarif_run_without_results_fails_and_resolves_nothing(
+    world, member, django_capture_on_commit_callbacks, results
+):
+    """`"results": null` (or none at all) means the tool produced nothing: the import fails
+    for that tool instead of passing for a clean run that auto-resolves all its findings."""
+    log = json.loads((GOOD / "hadolint.sarif").read_text())
+    import_report(
+        member, world.project_a, json.dumps(log).encode(), django_capture_on_commit_callbacks
+    )
+    open_before = Finding.objects.filter(status="new").count()
+    assert open_before == 9
+    if results == "null":
+        log["runs"][0]["results"] = None
+    else:
+        del log["runs"][0]["results"]
+    _, scan = import_report(
+        member, world.project_a, json.dumps(log).encode(), django_capture_on_commit_callbacks
+    )
+    assert scan.status == "failed"
+    result = scan.tool_results.get()
+    assert result.status == "failed" and "no results (null or absent)" in result.error_message
+    assert Finding.objects.filter(status="new").count() == open_before
 
 
 def test_text_postgresql_would_refuse_is_cleaned_not_fatal(

@@ -3,6 +3,7 @@ detection of every plugin's real fixtures, SARIF mapping, and fingerprints that 
 
 import io
 import json
+import re
 import tracemalloc
 from pathlib import Path
 
@@ -148,6 +149,93 @@ def test_tool_ids_of_sarif_drivers():
     assert tool_id_for("  Trivy  ") == "sarif:trivy"
     assert tool_id_for("???") == "sarif:unknown"
     assert len(tool_id_for("x" * 300)) <= 50
+    # Names outside ASCII keep apart: the slug alone made all of these "unknown" or "t".
+    names = ["中文扫描", "日本語", "été", "T", "Été", "x" * 300 + "é"]
+    ids = [tool_id_for(name) for name in names]
+    assert len(set(ids)) == len(ids)
+    assert ids[2].startswith("sarif:t-") and ids[3] == "sarif:t"
+    assert all(len(i) <= 50 and i == tool_id_for(n) for i, n in zip(ids, names, strict=True))
+
+
+def prepared(tmp_path, log: bytes | dict):
+    path = tmp_path / "log.sarif"
+    path.write_bytes(log if isinstance(log, bytes) else json.dumps(log).encode())
+    reader = open_report(path, "sarif")
+    return reader, reader.prepare()
+
+
+@pytest.mark.parametrize(
+    ("log", "message"),
+    [
+        (
+            b'{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"A"}},"results":[]}],'
+            b'"runs":[{"tool":{"driver":{"name":"B"}},"results":[]}]}',
+            "the SARIF log has the key 'runs' twice",
+        ),
+        (
+            b'{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"A"}},'
+            b'"results":[{"ruleId":"x","message":{"text":"m"}}],"results":[]}]}',
+            "runs[0] has the key 'results' twice",
+        ),
+    ],
+)
+def test_a_sarif_log_with_a_repeated_key_is_refused(tmp_path, log, message):
+    """JSON readers disagree on which of two values wins: read one way here, another way by
+    the tool that wrote it, the log would give findings to the wrong tool or resolve them."""
+    with pytest.raises(ParseError, match=re.escape(message)):
+        prepared(tmp_path, log)
+
+
+@pytest.mark.parametrize("results", ["null", "absent"])
+def test_a_sarif_run_without_results_is_a_failed_run_not_a_clean_one(tmp_path, results):
+    """SARIF 3.14.23: null (or absent) results mean the tool produced none; [] means it found
+    nothing. Taken for a clean run, the log would auto-resolve all the tool's findings."""
+    run = {"tool": {"driver": {"name": "Tool"}}} | ({"results": None} if results == "null" else {})
+    clean = {"tool": {"driver": {"name": "Clean"}}, "results": []}
+    reader, tools = prepared(tmp_path, {"version": "2.1.0", "runs": [run, clean]})
+    assert [(t.tool_id, bool(t.failure)) for t in tools] == [
+        ("sarif:tool", True),
+        ("sarif:clean", False),
+    ]
+    assert "no results" in tools[0].failure
+    assert list(reader.records()) == []
+
+
+def test_odd_sarif_values_are_unknown_not_fatal(tmp_path):
+    """One odd value in one result leaves that value unknown; it does not fail the report."""
+    results = [
+        {"ruleId": "a", "ruleIndex": "²", "message": {"text": "m"}, "locations": location("a", 1)},
+        {"ruleId": "b", "ruleIndex": "9" * 5000, "message": {"text": "m"}},
+        {"ruleId": "c", "message": {"text": "m"}, "locations": location("c.py", "³")},
+        {"ruleId": "d", "message": {"text": "m"}, "properties": {"cwe": "CWE-" + "9" * 5000}},
+        {
+            "ruleId": "e",
+            "message": {"text": "{0} and {" + "9" * 5000 + "}", "arguments": ["a"]},
+            "taxa": [{"id": "9" * 5000, "toolComponent": {"name": "CWE"}}],
+        },
+        {"ruleId": "f", "message": {"text": "m"}, "locations": location("file://[bad/x.py", 2)},
+    ]
+    log = sarif_log(results, originalUriBaseIds={"SRC": {"uri": "file://[oops/"}})
+    log["runs"][0]["tool"]["driver"]["version"] = "1.0\x00beta\ud800"  # escaped by dumps
+    path = tmp_path / "log.sarif"
+    path.write_text(json.dumps(log))
+    reader = open_report(path, "sarif")
+    [tool] = reader.prepare()
+    assert tool.version == "1.0beta?"  # storable: no NUL, no lone surrogate
+    found = {r.rule_id: r for _, r in reader.records()}
+    assert sorted(found) == ["a", "b", "c", "d", "e", "f"]
+    assert found["a"].file_path == "a" and found["c"].line_start is None
+    assert found["d"].cwe is None and found["e"].cwe is None
+    assert found["e"].title.startswith("a and {999")
+    assert found["f"].file_path.endswith("x.py") and found["f"].line_start == 2
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_whole_document_readers_refuse_nan_and_infinity(constant):
+    from apps.tools.plugins.base import load_json
+
+    with pytest.raises(ParseError, match="is not a JSON value"):
+        load_json(io.BytesIO(b'{"results": [{"line": ' + constant + b"}]}"), 1000)
 
 
 def sarif_log(results, rules=(), **run):

@@ -330,9 +330,15 @@ def load_json(stream: IO[bytes], max_bytes: int) -> Any:
     if not data.strip():
         raise ParseError("report is empty")
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=_no_constant)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ParseError(f"report is not valid JSON: {exc}") from exc
+
+
+def _no_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity: Python's json accepts them, JSON does not (and the streamed
+    readers refuse them), so no reader lets them through."""
+    raise ParseError(f"report is not valid JSON: {name} is not a JSON value")
 
 
 def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
@@ -359,15 +365,30 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 
 
 def as_int(value: Any) -> int | None:
+    """An int, or a string of ASCII digits ("42"); anything else (a float, "4.2", superscript
+    digits such as "²", which str.isdigit accepts and int() refuses, more than 18 digits, which
+    no line number or id has) is unknown."""
     if type(value) is int:
         return value
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        digits = value.strip()
+        if 0 < len(digits) <= 18 and digits.isascii() and digits.isdigit():
+            return int(digits)
     return None
+
+
+def storable(text: str) -> str:
+    """Text the database takes as it is: no NUL (PostgreSQL refuses it), no lone surrogate
+    (not encodable as UTF-8)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if not text.isascii():
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def as_text(value: Any, limit: int = 20_000) -> str:
@@ -383,7 +404,7 @@ def as_text(value: Any, limit: int = 20_000) -> str:
     return text[:limit]
 
 
-_CWE_RE = re.compile(r"CWE-(\d+)", re.IGNORECASE)
+_CWE_RE = re.compile(r"CWE-(\d{1,9})(?!\d)", re.IGNORECASE)
 
 
 def parse_cwe(value: Any) -> int | None:
