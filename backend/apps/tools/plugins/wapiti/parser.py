@@ -52,10 +52,11 @@ def parse_report(stream: IO[bytes], *, max_bytes: int, **_) -> Iterator[FindingD
     classifications = classifications if isinstance(classifications, dict) else {}
     count = 0
     for section, default in SECTION_DEFAULTS.items():
-        groups = report.get(section)
-        if groups is None:
+        if section not in report and section != "vulnerabilities":
             continue
-        groups = expect(groups, dict, f"wapiti {section}")
+        # Wapiti writes every section as an object, empty when clean: a null one is not a clean
+        # run (it would resolve every open finding).
+        groups = expect(report[section], dict, f"wapiti {section}")
         for category, items in groups.items():
             info = classifications.get(category)
             info = info if isinstance(info, dict) else {}
@@ -111,14 +112,20 @@ def _absolute(target: str, path: str) -> str:
         return path
     if not target:
         return path
-    return urljoin(target, path) if path else target
+    try:
+        return urljoin(target, path) if path else target
+    except ValueError:  # a target urllib cannot parse ("http://[::1/"): keep the path as written
+        return path or target
 
 
 def _stable_path(url: str) -> str:
     """The URL's path plus its query parameter names: attack payloads in values do not count."""
     if not url:
         return ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/x" (Invalid IPv6 URL): the raw text stands for the path
+        return url
     path = parts.path or "/"
     names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)})
     return f"{path}?{'&'.join(names)}" if names else path

@@ -86,6 +86,9 @@ def test_levels_are_mapped_explicitly(level, severity):
         b'{"infos": {}, "vulnerabilities": []}',
         b'{"infos": {}, "vulnerabilities": {"X": {}}}',
         b'{"infos": {}, "vulnerabilities": {"X": [1]}}',
+        # Null is not the empty object wapiti writes for a clean run (it would resolve all).
+        b'{"infos": {}, "vulnerabilities": null}',
+        b'{"infos": {}, "vulnerabilities": {}, "anomalies": null}',
     ],
 )
 def test_malformed_reports_raise_parse_error(payload):
@@ -101,3 +104,25 @@ def test_truncated_and_oversized_reports_are_refused():
         list(PLUGIN.parse(io.BytesIO(data[: len(data) // 2])))
     with pytest.raises(ParseError, match="larger than"):
         list(parse_report(io.BytesIO(data), max_bytes=1000))
+
+
+def test_absent_anomalies_and_additionals_sections_are_empty():
+    report = b'{"infos": {"target": "http://app.test/"}, "vulnerabilities": {}}'
+    assert list(PLUGIN.parse(io.BytesIO(report))) == []
+
+
+@pytest.mark.parametrize(
+    "target,path,url,url_path",
+    [
+        ("http://app.test/", "http://[::1/x", "http://[::1/x", "http://[::1/x"),
+        ("http://[::1/", "/a?q=1", "/a?q=1", "/a?q"),
+    ],
+)
+def test_a_url_urllib_cannot_parse_keeps_its_finding(target, path, url, url_path):
+    report = {
+        "infos": {"target": target},
+        "vulnerabilities": {"X": [{"path": path, "level": 2}, {"path": "/b", "level": 2}]},
+    }
+    first, second = PLUGIN.parse(io.BytesIO(json.dumps(report).encode()))
+    assert (first.url, first.extra["url_path"], first.severity) == (url, url_path, "medium")
+    assert second.extra["url_path"] == "/b"
