@@ -17,7 +17,6 @@ from apps.tools.plugins.base import (
     as_text,
     expect,
     load_json,
-    optional,
 )
 
 DEFAULT_SEVERITY = Severity.MEDIUM
@@ -36,7 +35,9 @@ def parse_report(stream: IO[bytes], *, max_bytes: int, **_) -> Iterator[FindingD
         version = as_text(dep.get("version"))
         if not name:
             raise ParseError("pip-audit dependency without a name")
-        for vuln in optional(dep.get("vulns"), list, f"pip-audit vulns of {name}"):
+        vulns = dep.get("vulns", [])
+        # pip-audit writes a list, empty when clean: a null one is not a clean dependency.
+        for vuln in expect(vulns, list, f"pip-audit vulns of {name}"):
             yield _finding(expect(vuln, dict, "pip-audit vulnerability"), name, version)
 
 
