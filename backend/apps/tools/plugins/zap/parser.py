@@ -61,6 +61,9 @@ def parse_report(stream: IO[bytes], *, max_bytes: int, **_) -> Iterator[FindingD
     if isinstance(sites, dict):  # one site is sometimes an object, not a list
         sites = [sites]
     sites = expect(sites, list, "ZAP site")
+    if not sites:
+        # A clean run still names its site (with no alerts); no site at all scanned nothing.
+        raise ParseError("ZAP report names no scanned site")
     seen: set[tuple[str, str, str, str]] = set()
     for site in sites:
         site = expect(site, dict, "ZAP site entry")
@@ -151,7 +154,10 @@ def _references(value: Any) -> list[str]:
 
 def _stable_path(url: str) -> str:
     """The URL's path plus its query parameter names: attack values do not count."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1/x" (Invalid IPv6 URL): the raw text stands for the path
+        return url
     path = parts.path or "/"
     names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)})
     return f"{path}?{'&'.join(names)}" if names else path

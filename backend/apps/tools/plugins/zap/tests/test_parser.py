@@ -26,7 +26,6 @@ def test_zero_findings():
         "site": [{"@name": "http://a", "alerts": []}],
     }
     assert parse(report) == []
-    assert parse({"@version": "2.14.0", "site": []}) == []
 
 
 def test_one_finding_fields():
@@ -135,6 +134,9 @@ def test_false_positives_are_dropped():
         b"[]",
         b"{}",
         b'{"site": "x"}',
+        # A clean run names its site with no alerts; no site at all scanned nothing.
+        b'{"@version": "2.14.0", "site": []}',
+        b'{"@version": "2.14.0", "site": null}',
         b'{"site": [1]}',
         b'{"site": [{"alerts": {}}]}',
         b'{"site": [{"alerts": [{"name": "no rule id"}]}]}',
@@ -154,3 +156,18 @@ def test_truncated_and_oversized_reports_are_refused():
         list(PLUGIN.parse(io.BytesIO(data[: len(data) // 2])))
     with pytest.raises(ParseError, match="larger than"):
         list(parse_report(io.BytesIO(data), max_bytes=1000))
+
+
+def test_a_uri_urllib_cannot_parse_keeps_its_finding():
+    report = json.loads(fixture(__file__, "zap-one.json").read_text())
+    instance = report["site"][0]["alerts"][0]["instances"][0]
+    report["site"][0]["alerts"][0]["instances"] = [
+        {**instance, "uri": "http://[::1/x"},
+        {**instance, "uri": "http://[::1/y"},
+        instance,
+    ]
+    odd, other, plain = parse(report)
+    assert (odd.url, odd.extra["url_path"], odd.rule_id) == ("http://[::1/x", "http://[::1/x", "1")
+    assert other.extra["url_path"] == "http://[::1/y"
+    assert plain.extra["url_path"] == "/example_3"
+    assert len({odd.fingerprint, other.fingerprint, plain.fingerprint}) == 3
