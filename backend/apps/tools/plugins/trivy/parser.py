@@ -53,7 +53,8 @@ def parse_report(
         report = expect(report, dict, "trivy report")
         if "SchemaVersion" not in report:
             raise ParseError("trivy report has no SchemaVersion")
-        results = optional(report.get("Results"), list, "trivy Results")
+        # Trivy leaves the key out when there is nothing to report; a null one is not that.
+        results = expect(report.get("Results", []), list, "trivy Results")
         artifact = as_text(report.get("ArtifactName"), 500)
     if len(results) > MAX_RESULTS:
         raise ParseError(f"trivy report has more than {MAX_RESULTS} results")

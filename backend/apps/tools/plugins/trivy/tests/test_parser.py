@@ -22,6 +22,9 @@ def test_the_three_plugins_share_the_parser():
 
 def test_zero_findings():
     assert parse_fixture(IMAGE, fixture(__file__, "trivy-zero.json")) == []
+    # Trivy omits Results when it has nothing to report (an empty directory, say).
+    clean = b'{"SchemaVersion": 2, "ArtifactName": ".", "ArtifactType": "filesystem"}'
+    assert list(FS.parse(io.BytesIO(clean))) == []
 
 
 def test_one_misconfiguration_fields():
@@ -128,6 +131,8 @@ def test_passed_checks_are_not_findings():
         b"not json",
         b"{}",
         b'{"SchemaVersion": 2, "Results": {}}',
+        # Trivy leaves Results out when clean; null is not that.
+        b'{"SchemaVersion": 2, "Results": null}',
         b'{"SchemaVersion": 2, "Results": [1]}',
         b'{"SchemaVersion": 2, "Results": [{"Target": "a", "Vulnerabilities": [{}]}]}',
         b'{"SchemaVersion": 2, "Results": [{"Target": "a", "Misconfigurations": [{}]}]}',
