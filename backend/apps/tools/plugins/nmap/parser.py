@@ -166,7 +166,8 @@ def _finding(
     product = attrs.get("product", "")[:200]
     version = attrs.get("version", "")[:100]
     extrainfo = attrs.get("extrainfo", "")[:200]
-    cpes = [c.text.strip()[:200] for c in (service.findall("cpe") if service is not None else [])]
+    cpe_elements = service.findall("cpe") if service is not None else []
+    cpes = [c.text.strip()[:200] for c in cpe_elements if c.text]  # <cpe/> has no text
     cpes = [c for c in cpes if c]
     severity, cwe, why = RISKY_SERVICES.get(name, (Severity.INFO, None, ""))
     if tunnel == "ssl" and name in ("ftp", "telnet", "ldap"):

@@ -142,3 +142,11 @@ def test_interpret_decides_from_the_xml(tmp_path):
     )
     assert "bad port" in PLUGIN.interpret(0, failed, "").error
     assert not PLUGIN.interpret(0, tmp_path / "missing.xml", "").ok
+
+
+def test_an_empty_cpe_is_skipped():
+    data = fixture(__file__, "nmap-one.xml").read_bytes()
+    assert data.count(b"<cpe>") == 1
+    data = data.replace(b"<cpe>", b"<cpe/><cpe>  </cpe><cpe>", 1)
+    [web] = parse(data)
+    assert web.extra["cpe"] == ["cpe:/a:python:python:3.11.7"]
