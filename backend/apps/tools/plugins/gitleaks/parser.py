@@ -8,6 +8,7 @@ the same finding) and replaced by a marker in every text that is kept (match, li
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -47,7 +48,7 @@ def _finding(item: dict, workspace: Path | None) -> FindingData:
     rule_id = as_text(item.get("RuleID"), 200)
     if not rule_id:
         raise ParseError("gitleaks finding without a RuleID")
-    secret = item.get("Secret") if isinstance(item.get("Secret"), str) else ""
+    secret = _secret_text(item.get("Secret"))
     known = bool(secret) and secret not in GITLEAKS_REDACTED
     description = as_text(item.get("Description"), 1000)
     file_path = relative_path(item.get("File"), workspace)
@@ -91,6 +92,17 @@ def _extra(item: dict, secret: str) -> dict[str, Any]:
         "end_column": as_int(item.get("EndColumn")),
         "gitleaks_fingerprint": _clean(item.get("Fingerprint"), secret, 500),
     }
+
+
+def _secret_text(value: Any) -> str:
+    """The secret as it appears in the scanned text. Gitleaks writes a string; a number is read
+    in its JSON form (123 -> "123"), so it is redacted and hashed like the string would be.
+    Anything else (null, true, a list) is no usable secret."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return json.dumps(value)
+    return ""
 
 
 def _clean(value: Any, secret: str, limit: int) -> str:

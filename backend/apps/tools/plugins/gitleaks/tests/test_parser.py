@@ -104,3 +104,29 @@ def test_oversized_report_is_refused():
     data = fixture(__file__, "gitleaks-many.json").read_bytes()
     with pytest.raises(ParseError, match="larger than"):
         list(parse_report(io.BytesIO(data), max_bytes=100))
+
+
+@pytest.mark.parametrize("secret,text", [(123456789012345, "123456789012345"), (12.5, "12.5")])
+def test_a_number_secret_is_redacted_and_hashed_as_its_text(secret, text):
+    item = {
+        "RuleID": "generic-api-key",
+        "Secret": secret,
+        "Match": f"key={text}",
+        "Line": f"key={text}",
+        "Message": f"add {text}",
+        "File": "a.py",
+    }
+    [number] = PLUGIN.fingerprint(list(PLUGIN.parse(io.BytesIO(json.dumps([item]).encode()))))
+    item["Secret"] = text
+    [string] = PLUGIN.fingerprint(list(PLUGIN.parse(io.BytesIO(json.dumps([item]).encode()))))
+    assert number.code_snippet == f"key={REDACTED}"
+    assert text not in dump([number])
+    assert number.secret_hash == string.secret_hash == hash_secret(text)
+    assert number.fingerprint == string.fingerprint
+
+
+@pytest.mark.parametrize("secret", [None, True, ["x"], {"x": 1}])
+def test_a_secret_that_is_no_text_or_number_is_unknown(secret):
+    item = {"RuleID": "r", "Secret": secret, "Match": "key=x", "File": "a.py"}
+    [finding] = PLUGIN.parse(io.BytesIO(json.dumps([item]).encode()))
+    assert finding.secret_hash == "" and finding.code_snippet == "key=x"
