@@ -112,3 +112,14 @@ def test_unusual_severity_words_and_cwe_shapes():
         (Severity.MEDIUM, Confidence.UNKNOWN, None),
         (Severity.INFO, Confidence.HIGH, 259),
     ]
+
+
+def test_a_line_number_of_thousands_of_digits_is_no_line_number():
+    """int() refuses more than 4300 digits: such a prefix is not a line number, not an error."""
+    code = "9" * 5000 + " x = 1\n" + "9" * 5000 + "y = 2\n" + "1234567890 z\n4 kept\n"
+    report = {"results": [{"test_id": "B101", "code": code, "line_number": 4}]}
+    [finding] = PLUGIN.parse(io.BytesIO(json.dumps(report).encode()))
+    assert finding.code_snippet == "kept"
+    report["results"][0]["line_number"] = None  # no line number: every numbered line is kept
+    [finding] = PLUGIN.parse(io.BytesIO(json.dumps(report).encode()))
+    assert finding.code_snippet == "kept"
