@@ -68,8 +68,11 @@ def resolve_format(path: Path, requested: str = "") -> str:
             raise ParseError(f"the file is a {detected} report, not {requested}")
         return requested
     if detected is None:
+        looks = describe(head)
+        if looks.startswith("it is not valid JSON: "):  # before any key that tells the format
+            raise ParseError(f"the report is {looks.removeprefix('it is ')}")
         raise ParseError(
-            f"the report's format was not recognised ({describe(head)}); name it with the "
+            f"the report's format was not recognised ({looks}); name it with the "
             f"`format` field: {', '.join(available_formats())}"
         )
     return detected

@@ -25,6 +25,11 @@ _XML_ROOT_RE = re.compile(
 )
 
 
+#: What the reader says when the bytes run out (jsonstream): in a head cut at HEAD_BYTES, that is
+#: where the head ends, not a fault of the document.
+_END_OF_HEAD = ("the end of the report", "ends in the middle of a value", "not valid JSON")
+
+
 @dataclass
 class Shape:
     """What the head shows of a JSON report."""
@@ -35,6 +40,9 @@ class Shape:
     #: For an object root: the kind of each key's value; for arrays, the keys of element 0.
     kinds: dict[str, str] = field(default_factory=dict)
     first_item_keys: dict[str, set[str]] = field(default_factory=dict)
+    #: Why the JSON could not be read past what was seen (not the end of a head cut at
+    #: HEAD_BYTES inside the document, which is no error).
+    error: str = ""
     #: For an array root: the keys of its first element (None when it is empty).
     item_keys: set[str] | None = None
     empty: bool = False
@@ -81,8 +89,11 @@ def sniff(head: bytes) -> Shape | str | None:
                     shape.item_keys = set(_keys(reader)) if reader.kind() == "object" else set()
                 break
             shape.empty = shape.item_keys is None
-    except ParseError:
-        pass  # the head ends inside the document: keep what was seen
+    except ParseError as exc:
+        cut = len(head) >= HEAD_BYTES and any(m in str(exc) for m in _END_OF_HEAD)
+        if not cut:
+            shape.error = str(exc)
+        # else the head ends inside the document: keep what was seen
     return shape
 
 
@@ -145,6 +156,8 @@ def describe(head: bytes) -> str:
         return "it is neither JSON nor XML"
     if isinstance(shape, str):
         return f"an XML document with root element <{shape.removeprefix('xml:')}>"
+    if shape.error:
+        return f"it is not valid JSON: {shape.error[:300]}"
     if shape.root == "object":
         keys = ", ".join(shape.keys[:8]) or "no keys"
         return f"a JSON object with keys {keys}"

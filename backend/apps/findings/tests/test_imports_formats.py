@@ -362,3 +362,28 @@ def test_an_empty_list_needs_a_format(tmp_path):
     with pytest.raises(ParseError, match="name it with the `format` field"):
         resolve_format(path)
     assert resolve_format(path, "hadolint") == "hadolint"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b'{"version": "2.1.0", "x": NaN, "runs": []}', "not valid JSON: unexpected 'N'"),
+        (b'{"SchemaVersion": 2, "x": ' + b"[" * 100_000, "the report is not valid JSON: "),
+        (b'{"a": 1, "b": }', "the report is not valid JSON: "),
+    ],
+)
+def test_bad_json_before_the_keys_that_tell_the_format_says_so(tmp_path, data, message):
+    """Not "format not recognised": the reason is the JSON itself."""
+    path = tmp_path / "report.json"
+    path.write_bytes(data)
+    with pytest.raises(ParseError, match=re.escape(message)):
+        resolve_format(path)
+
+
+def test_a_head_cut_inside_a_long_document_is_not_an_error(tmp_path):
+    from apps.findings.formats.detect import HEAD_BYTES
+
+    path = tmp_path / "report.json"
+    path.write_bytes(b'{"whatever": "' + b"x" * HEAD_BYTES + b'"}')
+    with pytest.raises(ParseError, match="format was not recognised"):
+        resolve_format(path)
