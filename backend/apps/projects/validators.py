@@ -10,7 +10,7 @@ import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -123,6 +123,15 @@ def check_local_path(value: str, *, field: str = "identifier") -> Path:
     return resolved
 
 
+def _split(url: str) -> SplitResult:
+    """urlsplit, with its ValueError (an IPv6 host never closed: "http://[::1") as a field
+    error."""
+    try:
+        return urlsplit(url)
+    except ValueError as exc:
+        raise _error("identifier", f"This is not a valid URL: {exc}.") from None
+
+
 def _check_git_url(value: str, resolver: Resolver | None) -> None:
     lowered = value.lower()
     if "::" in value.split("/", 1)[0] or lowered.startswith(("ext:", "fd:")):
@@ -133,7 +142,7 @@ def _check_git_url(value: str, resolver: Resolver | None) -> None:
         check_local_path(value[len("file://") :])
         return
     if lowered.startswith(("https://", "ssh://")):
-        parts = urlsplit(value)
+        parts = _split(value)
         if not parts.hostname or not parts.path.strip("/"):
             raise _error("identifier", "A Git URL needs a host and a repository path.")
         if parts.password:
@@ -183,7 +192,7 @@ def validate_target(
             if not isinstance(branch, str) or not REF_RE.match(branch):
                 raise _error("metadata", "branch: not a valid Git branch name.")
     elif asset_type == AssetType.URL:
-        parts = urlsplit(identifier)
+        parts = _split(identifier)
         if parts.scheme not in ("http", "https"):
             raise _error("identifier", "Only http:// and https:// URLs can be scanned.")
         if not parts.hostname:

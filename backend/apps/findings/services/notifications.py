@@ -493,7 +493,10 @@ def email_send(*, recipient: str, subject: str, body: str) -> None:
 def webhook_url_check(url: str) -> str:
     """http(s), a host that passes the SSRF rules of targets, no credentials."""
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": an IPv6 host never closed
+        parts = urlsplit("")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError({"url": ["Use an http:// or https:// URL with a host."]})
     if parts.username or parts.password:

@@ -89,6 +89,10 @@ HOSTILE = [
     ("url", "file:///etc/passwd", "identifier"),
     ("url", "javascript:alert(1)", "identifier"),
     ("url", "https://example.org/\nHost: evil", "identifier"),
+    # urllib raises ValueError("Invalid IPv6 URL") on these: a field error, not a 500.
+    ("url", "http://[::1", "identifier"),
+    ("url", "http://[example.org]/", "identifier"),
+    ("git_repository", "https://[::1/repo.git", "identifier"),
     ("ip_address", "10.0.0.1", "identifier"),
     ("ip_address", "192.168.1.1", "identifier"),
     ("ip_address", "100.64.0.1", "identifier"),

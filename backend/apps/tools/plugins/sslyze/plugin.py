@@ -58,7 +58,10 @@ def tls_endpoint(target: str, target_type: str, port: int | None) -> tuple[str, 
     if target_type == TargetType.URL:
         if re.search(r"[\x00-\x20\x7f\\]", target):
             raise NothingToScan("malformed URL")
-        parts = urlsplit(target)
+        try:
+            parts = urlsplit(target)
+        except ValueError as exc:  # "https://[::1": an IPv6 host never closed
+            raise NothingToScan(f"malformed URL: {exc}") from None
         if parts.scheme == "http":
             raise NothingToScan("sslyze scans TLS: an http:// URL has no TLS to test")
         if parts.scheme != "https" or not parts.hostname:

@@ -85,7 +85,10 @@ def validate_url(target: str) -> str:
     """The target URL if it is a plain http(s) URL with a host, else NothingToScan."""
     if not target or len(target) > 2048 or _UNSAFE_URL_CHARS.search(target):
         raise NothingToScan("wapiti needs an http(s) URL without spaces or control characters")
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError as exc:  # "http://[::1": an IPv6 host never closed
+        raise NothingToScan(f"wapiti needs a valid URL, not {target[:100]!r}: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NothingToScan(f"wapiti scans http(s) URLs, not {target[:100]!r}")
     if parts.username or parts.password:

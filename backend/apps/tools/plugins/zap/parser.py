@@ -47,7 +47,10 @@ def validate_url(target: str) -> str:
     """An http(s) URL with a host, else NothingToScan (zap-baseline.py takes nothing else)."""
     if not target or len(target) > 2048 or _UNSAFE_URL_CHARS.search(target):
         raise NothingToScan("ZAP needs an http(s) URL without spaces or control characters")
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError as exc:  # "http://[::1": an IPv6 host never closed
+        raise NothingToScan(f"ZAP needs a valid URL, not {target[:100]!r}: {exc}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise NothingToScan(f"ZAP scans http(s) URLs, not {target[:100]!r}")
     return target

@@ -97,6 +97,7 @@ def test_connection_refused_is_a_failure_not_a_clean_result(tmp_path):
         ("ftp://127.0.0.1/", TargetType.URL),
         ("https:///", TargetType.URL),
         ("https://a b/", TargetType.URL),
+        ("https://[::1", TargetType.URL),
         ("-h", TargetType.DOMAIN_NAME),
         ("--json_out=/tmp/x", TargetType.DOMAIN_NAME),
         ("exa mple.com", TargetType.DOMAIN_NAME),

@@ -83,7 +83,16 @@ def test_target_down_is_a_failure_not_an_empty_success(tmp_path):
 
 @pytest.mark.parametrize(
     "target",
-    ["", "ftp://127.0.0.1/", "-v", "--url=http://x/", "http:///nohost", "http://a b/", "x"],
+    [
+        "",
+        "ftp://127.0.0.1/",
+        "-v",
+        "--url=http://x/",
+        "http:///nohost",
+        "http://a b/",
+        "x",
+        "http://[::1",
+    ],
 )
 def test_malformed_targets_are_refused(target, tmp_path):
     from apps.tools.plugins.registry import registry

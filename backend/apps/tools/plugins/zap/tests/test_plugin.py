@@ -47,7 +47,9 @@ def test_command(tmp_path):
     assert command.output_path == tmp_path / "out" / "zap-report.json"
 
 
-@pytest.mark.parametrize("target", ["", "-h", "-t http://x", "ftp://a/", "http://a b/", "a.org"])
+@pytest.mark.parametrize(
+    "target", ["", "-h", "-t http://x", "ftp://a/", "http://a b/", "a.org", "http://[::1"]
+)
 def test_malformed_targets_are_refused(target, tmp_path):
     with pytest.raises(NothingToScan):
         PLUGIN.build_command(context(tmp_path, target))
