@@ -35,8 +35,11 @@ def parse_report(stream: IO[bytes], *, max_bytes: int, **_) -> Iterator[FindingD
         version = as_text(dep.get("version"))
         if not name:
             raise ParseError("pip-audit dependency without a name")
-        vulns = dep.get("vulns", [])
-        # pip-audit writes a list, empty when clean: a null one is not a clean dependency.
+        if "vulns" not in dep:
+            raise ParseError(f"pip-audit dependency {name[:100]} has no vulns list")
+        vulns = dep["vulns"]
+        # pip-audit writes a list, empty when clean: a null or missing one is not a clean
+        # dependency (taken for one, the import would resolve its findings).
         for vuln in expect(vulns, list, f"pip-audit vulns of {name}"):
             yield _finding(expect(vuln, dict, "pip-audit vulnerability"), name, version)
 

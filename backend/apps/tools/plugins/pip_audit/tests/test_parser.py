@@ -68,6 +68,7 @@ def test_skipped_dependencies_and_filler_descriptions():
         b'{"dependencies": [{"name": "x", "version": "1", "vulns": [{"fix_versions": []}]}]}',
         # pip-audit always writes a list: null is not "no vulnerabilities".
         b'{"dependencies": [{"name": "x", "version": "1", "vulns": null}]}',
+        b'{"dependencies": [{"name": "x", "version": "1"}]}',
         b'{"dependencies": [{"name": "x", "version": "1", "vulns": {}}]}',
     ],
 )
