@@ -387,3 +387,56 @@ def test_a_head_cut_inside_a_long_document_is_not_an_error(tmp_path):
     path.write_bytes(b'{"whatever": "' + b"x" * HEAD_BYTES + b'"}')
     with pytest.raises(ParseError, match="format was not recognised"):
         resolve_format(path)
+
+
+def _read_both_ways(data: bytes, **kwargs) -> tuple:
+    """(values or error text) of the "results" array read by iter_values() and by
+    iter_array() + read_value()."""
+    outcomes = []
+    for fast in (True, False):
+        reader = JsonReader(io.BytesIO(data), **kwargs)
+        values: list = []
+        try:
+            for key in reader.iter_object():
+                if key != "results":
+                    continue
+                if fast:
+                    for value in reader.iter_values():
+                        values.append(value)
+                else:
+                    for _ in reader.iter_array():
+                        values.append(reader.read_value())
+            reader.finish()
+            outcomes.append(values)
+        except ParseError as exc:
+            outcomes.append(f"{len(values)} then {exc}")
+    return tuple(outcomes)
+
+
+ITER_VALUES_CASES = [
+    b'{"results": []}',
+    b'{"results": [1, "two", null, true, {"a": [1, 2, {"b": "c"}]}, [[]], -1.5e3]}',
+    b'{"results" : [ {"k": "x,y]"} ,\n {"k": "\\u00e9\\"]"} ] , "after": 1}',
+    b'{"results": [1, 2,]}',
+    b'{"results": [1 2]}',
+    b'{"results": [1, NaN]}',
+    b'{"results": [1, {"a": 1e999}]}',
+    b'{"results": [1, "\xff"]}',
+    b'{"results": [1, {"a": "unterminated]}',
+    b'{"results": [1, ' + b"[" * 5000 + b"]" * 5000 + b"]}",
+    b'{"results": [1, {"a": "' + b"x" * 300 + b'"}, 3]}',
+    b'{"results": [1, 2]} trailing',
+]
+
+
+@pytest.mark.parametrize("chunk", [3, 7, 64, 1 << 20])
+@pytest.mark.parametrize("data", ITER_VALUES_CASES)
+def test_iter_values_reads_what_read_value_reads(monkeypatch, chunk, data):
+    """The Bandit path's fast reader: the same values, and the same error after the same
+    number of values, whatever the chunk size cuts; an element over max_value_chars is
+    refused by both."""
+    from apps.findings.formats import jsonstream
+
+    monkeypatch.setattr(jsonstream, "CHUNK_CHARS", chunk)
+    fast, general = _read_both_ways(data, max_value_chars=200)
+    assert fast == general
