@@ -35,6 +35,8 @@ ORDERINGS: dict[str, tuple[tuple[str, bool], ...]] = {
     "-due_date": (("due_date", True), ("id", True)),
 }
 DEFAULT_ORDERING = "-severity"
+#: What django-filter's BooleanWidget reads as true or false.
+_BOOLEAN_WORDS = {"true", "false", "1", "0"}
 
 
 class ChoiceInFilter(filters.BaseInFilter, filters.ChoiceFilter):
@@ -81,6 +83,16 @@ class FindingFilter(filters.FilterSet):
         model = Finding
         fields: list = []
 
+    def is_valid(self) -> bool:
+        # django-filter reads a boolean it does not know ("maybe") as no filter at all: the
+        # caller would get every finding for the ones they asked for.
+        valid = self.form.is_valid()
+        raw = self.data.get("overdue")
+        if raw not in (None, "") and str(raw).strip().lower() not in _BOOLEAN_WORDS:
+            self.form.add_error("overdue", "Use true or false.")
+            valid = False
+        return valid and self.is_bound
+
     def filter_scan(self, queryset, name, value):
         # One id set from two indexes (the sightings' scan, the findings' first scan): an OR
         # across the join would read every finding.
@@ -89,7 +101,8 @@ class FindingFilter(filters.FilterSet):
         return queryset.filter(pk__in=seen.union(first))
 
     def filter_severity(self, queryset, name, value):
-        return queryset.filter(severity_rank__in=[SEVERITY_RANK[v] for v in value])
+        ranks = [SEVERITY_RANK[v] for v in value if v]  # "high," has an empty item
+        return queryset.filter(severity_rank__in=ranks) if ranks else queryset
 
     def filter_cve(self, queryset, name, value):
         return queryset.filter(cve__in=[v.strip().upper() for v in value])

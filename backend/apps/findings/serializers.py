@@ -263,12 +263,26 @@ class FindingBulkUpdateSerializer(serializers.Serializer):
     changes = FindingTriageSerializer()
 
     def validate_filter(self, value):
-        data = {k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in value.items()}
+        """The list's query parameters as JSON: a string, a number, true/false, or a list of
+        strings and numbers (joined with commas); null leaves a filter out."""
+        data, wrong = {}, {}
+        for key, raw in value.items():
+            if raw is None:
+                continue
+            items = raw if isinstance(raw, list) else [raw]
+            if not all(_filter_scalar(item) for item in items):
+                wrong[key] = ["Use a string, a number, true or false, or a list of them."]
+                continue
+            data[key] = ",".join(_filter_text(item) for item in items)
+        if wrong:
+            raise serializers.ValidationError(wrong)
         data.pop("ordering", None)
         unknown = sorted(set(data) - set(FindingFilter.base_filters))
         if unknown:
             raise serializers.ValidationError(f"Unknown filters: {', '.join(unknown)}.")
-        if not any(str(v).strip() for v in data.values()):
+        # A filter that narrows nothing ("", ",", "  ") would let the update reach every finding
+        # the caller may write.
+        if not any(part.strip() for text in data.values() for part in text.split(",")):
             raise serializers.ValidationError("Name at least one filter.")
         return data
 
@@ -276,6 +290,16 @@ class FindingBulkUpdateSerializer(serializers.Serializer):
         if ("ids" in attrs) == ("filter" in attrs):
             raise serializers.ValidationError("Give either ids or filter.")
         return attrs
+
+
+def _filter_scalar(value) -> bool:
+    return isinstance(value, (str, bool)) or (type(value) is int)
+
+
+def _filter_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 class FindingBulkFailureSerializer(serializers.Serializer):

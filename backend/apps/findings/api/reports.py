@@ -13,7 +13,7 @@ is scoped to the caller's organizations: a scan or project of another one answer
 
 Exports are streamed (StreamingHttpResponse) as attachments; `format` defaults to csv."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import StreamingHttpResponse
@@ -83,7 +83,9 @@ class _ExportApi(generics.GenericAPIView):
         # The list's ordering (the list applies it in its keyset pagination, not as a filter).
         ordering = self.request.query_params.get("ordering") or DEFAULT_ORDERING
         keys = ORDERINGS.get(ordering, ORDERINGS[DEFAULT_ORDERING])
-        queryset = queryset.order_by(*[f"-{c}" if desc else c for c, desc in keys])
+        # last_seen_at is the sighting's (an annotation of the list, a join here).
+        columns = [("sighting__seen_at" if c == "last_seen_at" else c, d) for c, d in keys]
+        queryset = queryset.order_by(*[f"-{c}" if desc else c for c, desc in columns])
         export = exports.findings_export(queryset=queryset, fmt=fmt, name=name, scan=scan)
         response = StreamingHttpResponse(
             (chunk.encode("utf-8") for chunk in export.chunks), content_type=export.content_type
@@ -301,6 +303,9 @@ class SummaryQuerySerializer(serializers.Serializer):
     )
 
 
+TREND_FIRST_DAY, TREND_LAST_DAY = date(1970, 1, 1), date(9999, 12, 30)
+
+
 class TrendQuerySerializer(serializers.Serializer):
     project_id = serializers.IntegerField(required=False, min_value=1)
     days = serializers.IntegerField(
@@ -312,6 +317,16 @@ class TrendQuerySerializer(serializers.Serializer):
     )
     date_from = serializers.DateField(required=False)
     date_to = serializers.DateField(required=False, help_text="Default: today.")
+
+    def validate(self, attrs):
+        # A day past 9999-12-30 or a range reaching back before year 1 overflows Python's dates.
+        for name in ("date_from", "date_to"):
+            value = attrs.get(name)
+            if value is not None and not TREND_FIRST_DAY <= value <= TREND_LAST_DAY:
+                raise serializers.ValidationError(
+                    {name: [f"Use a date from {TREND_FIRST_DAY} to {TREND_LAST_DAY}."]}
+                )
+        return attrs
 
 
 class CompareQuerySerializer(serializers.Serializer):

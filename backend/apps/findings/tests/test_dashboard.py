@@ -205,3 +205,17 @@ def test_trend_validates_its_range(api_client, world):
     assert api_client.get("/api/v1/dashboard/trend/?days=400").status_code == 400
     response = api_client.get(f"/api/v1/dashboard/trend/?date_from={today - timedelta(days=400)}")
     assert response.status_code == 400
+    # The ends of the calendar overflowed Python's dates (500).
+    for query in (
+        "date_to=9999-12-31",
+        "date_to=9999-12-31&days=1",
+        "date_from=9999-12-31",
+        "date_to=0001-01-01",
+        "date_to=0001-01-31&days=366",
+    ):
+        response = api_client.get(f"/api/v1/dashboard/trend/?{query}")
+        assert response.status_code == 400, query
+        assert set(response.json()["errors"]) <= {"date_from", "date_to"}, query
+    response = api_client.get("/api/v1/dashboard/trend/?date_to=9999-12-30&days=2")
+    assert response.status_code == 200
+    assert [p["date"] for p in response.json()["points"]] == ["9999-12-29", "9999-12-30"]

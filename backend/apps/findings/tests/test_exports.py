@@ -177,6 +177,24 @@ def test_findings_export_uses_the_list_filters(api_client, world, scanned):
     assert [r["severity"] for r in found] == ["low", "medium", "high", "critical"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json", "sarif"])
+def test_every_export_takes_the_last_seen_orderings(api_client, world, scanned, fmt):
+    """last_seen_at lives on the sighting: these orderings answered 500 in every export."""
+    api_client.force_authenticate(world.users["member"])
+    for url in (
+        "/api/v1/findings/export/",
+        f"/api/v1/projects/{world.project_a.pk}/export/",
+        f"/api/v1/scans/{scanned['s2'].pk}/export/",
+    ):
+        for ordering in ("last_seen_at", "-last_seen_at"):
+            response = api_client.get(f"{url}?format={fmt}&ordering={ordering}")
+            assert response.status_code == 200, (url, ordering)
+            assert body(response)
+    found = rows(api_client.get("/api/v1/findings/export/?ordering=-last_seen_at"))
+    seen = [r["last_seen_at"] for r in found]
+    assert seen == sorted(seen, reverse=True) and len(seen) == 4
+
+
 def test_an_unknown_format_is_a_clear_400(api_client, world):
     api_client.force_authenticate(world.users["member"])
     response = api_client.get("/api/v1/findings/export/?format=xlsx")

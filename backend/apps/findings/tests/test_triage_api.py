@@ -209,6 +209,10 @@ def test_filter_overdue(world, member):
         due_today.pk,
         no_sla.pk,
     }
+    assert ids(member.get("/api/v1/findings/?overdue=1")) == [late.pk]
+    # A word that is neither was read as no filter at all (the whole list): now a 400.
+    bad = member.get("/api/v1/findings/?overdue=maybe")
+    assert bad.status_code == 400 and bad.json()["errors"] == {"overdue": ["Use true or false."]}
 
 
 # --- ordering -----------------------------------------------------------------------------------
@@ -500,6 +504,54 @@ def test_bulk_update_by_filter(world, member):
     assert Finding.objects.filter(status="risk_accepted").count() == 4
     bad = bulk(member, {"filter": {"severity": "urgent"}, "changes": {"status": "confirmed"}})
     assert bad.status_code == 400 and "filter.severity" in bad.json()["errors"]
+
+
+def test_bulk_update_filter_values_as_json_types(world, member):
+    """A filter may be a number or true/false, as JSON has them (they answered 500)."""
+    mine = make(world, severity="high")
+    make(world, "b", severity="high")  # not the caller's
+    for tag, value in zip(
+        "abc", (world.project_a.pk, [world.project_a.pk], str(world.project_a.pk)), strict=True
+    ):
+        response = bulk(member, {"filter": {"project_id": value}, "changes": {"tags": [tag]}})
+        assert response.json() == {"updated": 1, "failed": []}, value
+    assert Finding.objects.get(pk=mine.pk).tags == ["c"]
+    # A number no id reaches selects nothing (it answered 500).
+    response = bulk(member, {"filter": {"cwe_id": 2**63}, "changes": {"status": "confirmed"}})
+    assert response.json() == {"updated": 0, "failed": []}
+    response = bulk(
+        member,
+        {"filter": {"overdue": False, "search": None}, "changes": {"status": "confirmed"}},
+    )
+    assert response.json() == {"updated": 1, "failed": []}
+    assert Finding.objects.get(pk=mine.pk).status == "confirmed"
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        {"project_id": {"a": 1}},
+        {"status": [["new"]]},
+        {"tag": [None]},
+        {"first_seen_after": {"x": "y"}},
+        {"project_id": 1e300},
+        {"first_seen_after": 1234},
+        {"overdue": "maybe"},
+        {"overdue": {"a": 1}},
+        # Filters that narrow nothing would reach every finding the caller may write.
+        {"search": None},
+        {"path": None, "severity": None},
+        {"tag": ","},
+        {"severity": ", ,"},
+        {"search": "   "},
+    ],
+)
+def test_bulk_update_refuses_a_filter_that_is_wrong_or_narrows_nothing(world, member, selection):
+    f = make(world)
+    response = bulk(member, {"filter": selection, "changes": {"status": "confirmed"}})
+    assert response.status_code == 400, (selection, response.content)
+    assert set(response.json()) == {"detail", "errors", "error_code"}
+    assert Finding.objects.get(pk=f.pk).status == "new"
 
 
 def test_bulk_update_validates_its_request(world, member):
