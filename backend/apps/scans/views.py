@@ -80,9 +80,12 @@ class ScanConfigurationViewSet(ProjectNestedMixin, viewsets.ModelViewSet):
     @extend_schema(request=None, responses={201: ScanConfigurationSerializer})
     @action(detail=True, methods=["post"])
     def clone(self, request, *args, **kwargs):
-        clone = configurations.configuration_clone(
-            configuration=self.get_object(), user=request.user
-        )
+        try:
+            clone = configurations.configuration_clone(
+                configuration=self.get_object(), user=request.user
+            )
+        except DjangoValidationError as exc:  # a tool disabled or gone since it was saved
+            raise as_api_error(exc) from None
         return Response(self.get_serializer(clone).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={202: ScanSerializer})

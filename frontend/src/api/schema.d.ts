@@ -1895,26 +1895,18 @@ export interface components {
          */
         PatchedSystemSettings: {
             smtp_host?: string;
-            /** Format: int64 */
             smtp_port?: number;
             smtp_user?: string;
             smtp_password?: string;
             readonly smtp_password_set?: boolean;
             smtp_use_tls?: boolean;
             default_from_email?: string;
-            /** Format: int64 */
             sla_days_critical?: number;
-            /** Format: int64 */
             sla_days_high?: number;
-            /** Format: int64 */
             sla_days_medium?: number;
-            /** Format: int64 */
             sla_days_low?: number;
-            /** Format: int64 */
             sla_days_info?: number;
-            /** Format: int64 */
             retention_days_raw_output?: number;
-            /** Format: int64 */
             retention_days_closed_findings?: number;
             /** Format: date-time */
             readonly updated_at?: string;
@@ -2318,26 +2310,18 @@ export interface components {
          */
         SystemSettings: {
             smtp_host?: string;
-            /** Format: int64 */
             smtp_port?: number;
             smtp_user?: string;
             smtp_password?: string;
             readonly smtp_password_set: boolean;
             smtp_use_tls?: boolean;
             default_from_email?: string;
-            /** Format: int64 */
             sla_days_critical?: number;
-            /** Format: int64 */
             sla_days_high?: number;
-            /** Format: int64 */
             sla_days_medium?: number;
-            /** Format: int64 */
             sla_days_low?: number;
-            /** Format: int64 */
             sla_days_info?: number;
-            /** Format: int64 */
             retention_days_raw_output?: number;
-            /** Format: int64 */
             retention_days_closed_findings?: number;
             /** Format: date-time */
             readonly updated_at: string;

@@ -44,6 +44,17 @@ def test_malformed_json_is_a_parse_error(client):
     assert set(body) == SHAPE and body["error_code"] == "parse_error"
 
 
+@pytest.mark.parametrize("depth", [100_000, 2_000])
+def test_json_nested_too_deeply_is_a_parse_error(client, depth):
+    """Python's decoder gives up with a RecursionError, which DRF's parser let through (500)."""
+    response = client.post(
+        "/api/v1/echo/", b"[" * depth + b"]" * depth, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == SHAPE
+    assert response.json()["error_code"] == "parse_error"
+
+
 def test_authentication_required(client):
     response = client.get("/api/v1/private/")
     assert response.status_code == 401

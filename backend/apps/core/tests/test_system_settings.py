@@ -30,6 +30,44 @@ def test_staff_edit_settings_and_the_password_never_comes_back(api_client, world
     assert SystemSettings.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("sla_days_critical", 2_147_483_647),  # a finding PATCH then answered 500
+        ("sla_days_high", 3_000_000),  # due dates past year 9999 broke the findings list
+        ("retention_days_closed_findings", 1_000_000),  # the daily purge died
+        ("retention_days_raw_output", 2_147_483_647),
+        ("smtp_port", 0),
+        ("smtp_port", 65536),
+        ("smtp_host", "mail.example.org\r\nBcc: x@y"),
+        ("default_from_email", "not an email"),
+        ("default_from_email", "a@example.org\r\nBcc: x@y"),
+    ],
+)
+def test_settings_out_of_range_are_field_errors(api_client, world, field, value):
+    api_client.force_authenticate(world.users["staff"])
+    before = SystemSettings.load()
+    response = api_client.patch("/api/v1/system-settings/", {field: value}, format="json")
+    assert response.status_code == 400, (field, value)
+    assert field in response.json()["errors"]
+    assert getattr(SystemSettings.load(), field) == getattr(before, field)
+
+
+def test_settings_at_their_bounds_are_taken(api_client, world):
+    api_client.force_authenticate(world.users["staff"])
+    response = api_client.patch(
+        "/api/v1/system-settings/",
+        {
+            "sla_days_low": 36_500,
+            "retention_days_raw_output": 0,
+            "smtp_port": 65535,
+            "default_from_email": "SecuLite <sec@example.org>",
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+
+
 def test_non_staff_are_refused(api_client, world):
     api_client.force_authenticate(world.users["owner"])
     assert api_client.get("/api/v1/system-settings/").status_code == 403

@@ -2,6 +2,7 @@
 django-celery-beat periodic tasks (created, changed and removed with the configuration)."""
 
 import json
+import re
 import secrets
 import zoneinfo
 from datetime import UTC, datetime
@@ -53,6 +54,10 @@ def validate_tools(tools_and_configs) -> list[dict]:
             where = "/".join(str(p) for p in exc.absolute_path) or "overrides"
             errors.append(f"{index}: {slug} {where}: {exc.message}")
             continue
+        except (OverflowError, RecursionError, re.error) as exc:
+            # A pattern Python's re cannot compile ("a{4294967296}") or nesting too deep.
+            errors.append(f"{index}: {slug} overrides: {exc}")
+            continue
         cleaned.append({"tool_id": slug, "overrides": overrides})
     if errors:
         raise ValidationError({"tools_and_configs": errors})
@@ -70,6 +75,21 @@ def parse_cron(expression: str) -> list[str]:
                 ]
             }
         )
+    # What celery beat will run (croniter also takes "L", "5#3", "?" and weekday 7, which
+    # beat's crontab refuses when it loads the schedule: the scan would never start).
+    from celery.schedules import crontab
+
+    minute, hour, day_of_month, month_of_year, day_of_week = fields
+    try:
+        crontab(minute, hour, day_of_week, day_of_month, month_of_year)
+    except (ValueError, TypeError) as exc:
+        message = f"Celery beat cannot run this schedule: {exc}"
+        raise ValidationError({"schedule": [message]}) from None
+    # One that never comes ("0 0 30 2 *": 30 February).
+    try:
+        croniter(expression, timezone.now()).get_next(datetime)
+    except Exception:  # croniter's CroniterBadDateError and kin
+        raise ValidationError({"schedule": ["This schedule never comes round."]}) from None
     return fields
 
 
@@ -77,7 +97,8 @@ def validate_schedule(schedule_type: str, schedule: str, tz: str) -> tuple[str, 
     """Returns the normalised schedule: a UTC ISO time for `once`, the expression for `cron`."""
     try:
         zone = zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a name of a folder of the time zone database ("America").
         raise ValidationError({"timezone": [f"'{tz}' is not an IANA time zone name."]}) from None
     schedule = (schedule or "").strip()
     if schedule_type == ScheduleType.MANUAL:
@@ -89,7 +110,13 @@ def validate_schedule(schedule_type: str, schedule: str, tz: str) -> tuple[str, 
             raise ValidationError({"schedule": ["Give an ISO 8601 date-time."]}) from None
         if when.tzinfo is None:
             when = when.replace(tzinfo=zone)
-        when = when.astimezone(UTC)
+        try:
+            when = when.astimezone(UTC)
+            when.astimezone(zone)  # as previews show it
+        except OverflowError:
+            raise ValidationError({"schedule": ["The date-time is out of range."]}) from None
+        if when.year >= 9999:
+            raise ValidationError({"schedule": ["The date-time is out of range."]})
         if when <= timezone.now():
             raise ValidationError({"schedule": ["The date-time is in the past."]})
         return when.isoformat(), tz
@@ -100,14 +127,19 @@ def validate_schedule(schedule_type: str, schedule: str, tz: str) -> tuple[str, 
 
 
 def next_runs(configuration: ScanConfiguration, count: int = 5) -> list[str]:
-    """The next run times (ISO, in the configuration's timezone) for previews."""
-    zone = zoneinfo.ZoneInfo(configuration.timezone)
-    if configuration.schedule_type == ScheduleType.ONCE and configuration.schedule:
-        return [datetime.fromisoformat(configuration.schedule).astimezone(zone).isoformat()]
-    if configuration.schedule_type != ScheduleType.CRON:
+    """The next run times (ISO, in the configuration's timezone) for previews; none for a
+    schedule that cannot be computed (a row stored before validation refused such values must
+    not break the list that shows it)."""
+    try:
+        zone = zoneinfo.ZoneInfo(configuration.timezone)
+        if configuration.schedule_type == ScheduleType.ONCE and configuration.schedule:
+            return [datetime.fromisoformat(configuration.schedule).astimezone(zone).isoformat()]
+        if configuration.schedule_type != ScheduleType.CRON:
+            return []
+        it = croniter(configuration.schedule, timezone.now().astimezone(zone))
+        return [it.get_next(datetime).isoformat() for _ in range(count)]
+    except Exception:  # a preview: the schedule itself was validated when saved
         return []
-    it = croniter(configuration.schedule, timezone.now().astimezone(zone))
-    return [it.get_next(datetime).isoformat() for _ in range(count)]
 
 
 def _targets_of(project, target_ids, group_ids):
@@ -287,10 +319,10 @@ def configuration_rotate_webhook(*, configuration: ScanConfiguration) -> str:
 def configuration_clone(
     *, configuration: ScanConfiguration, user, name: str | None = None
 ) -> ScanConfiguration:
-    base = name or f"{configuration.name} (copy)"
+    base = name or f"{configuration.name[:140]} (copy)"
     candidate, n = base, 2
     while ScanConfiguration.objects.filter(project=configuration.project, name=candidate).exists():
-        candidate, n = f"{base} {n}", n + 1
+        candidate, n = f"{base[: 149 - len(str(n))]} {n}", n + 1
     clone, _ = configuration_create(
         project=configuration.project,
         user=user,

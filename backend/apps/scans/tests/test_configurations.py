@@ -106,19 +106,55 @@ def test_once_schedule_uses_a_clocked_one_off_task(api_client, world):
         ("once", "tomorrow", "schedule"),
         ("once", "2001-01-01T00:00:00Z", "schedule"),
         ("weekly", "", "schedule_type"),
+        # Each of these answered 500, or was saved and broke the configuration list (500).
+        ("cron", "0 0 30 2 *", "schedule"),  # 30 February never comes
+        ("cron", "0 0 31 4 *", "schedule"),
+        ("once", "9999-12-31T23:59:59-12:00", "schedule"),  # past the end of Python's dates
+        ("once", "9999-12-31T23:00:00+00:00", "schedule"),
+        ("once", "0001-01-01T00:00:00+14:00", "schedule"),
+        # croniter takes these; celery beat cannot load them, so the scan would never run.
+        ("cron", "0 0 L * *", "schedule"),
+        ("cron", "0 0 * * 5#3", "schedule"),
+        ("cron", "0 0 ? * *", "schedule"),
+        ("cron", "0 0 * * 7", "schedule"),
     ],
 )
 def test_bad_schedules(api_client, world, schedule_type, schedule, field):
     response = create(api_client, world, schedule_type=schedule_type, schedule=schedule)
     assert response.status_code == 400
     assert field in response.json()["errors"]
+    assert not ScanConfiguration.objects.filter(name="nightly").exists()
+    assert api_client.get(url(world)).status_code == 200
 
 
-def test_bad_timezone(api_client, world):
-    response = create(
-        api_client, world, schedule_type="cron", schedule="0 * * * *", timezone="Moon/Base"
-    )
+@pytest.mark.parametrize("zone", ["Moon/Base", "America", "Etc", "../../etc/passwd"])
+def test_bad_timezone(api_client, world, zone):
+    response = create(api_client, world, schedule_type="cron", schedule="0 * * * *", timezone=zone)
     assert response.status_code == 400 and "timezone" in response.json()["errors"]
+
+
+def test_a_stored_schedule_that_cannot_be_previewed_does_not_break_the_list(api_client, world):
+    """A row saved before validation refused such schedules still lists (no next runs)."""
+    made = create(api_client, world, schedule_type="cron", schedule="0 3 * * *").json()
+    ScanConfiguration.objects.filter(pk=made["id"]).update(schedule="0 0 30 2 *")
+    listed = api_client.get(url(world))
+    assert listed.status_code == 200
+    [row] = [r for r in listed.json()["results"] if r["id"] == made["id"]]
+    assert row["next_runs"] == []
+    assert api_client.get(url(world, f"{made['id']}/")).status_code == 200
+
+
+@pytest.mark.parametrize("pattern", ["a{4294967296}", "x{99999999999999999999}"])
+def test_an_override_pattern_python_cannot_compile_is_a_field_error(api_client, world, pattern):
+    response = create(
+        api_client,
+        world,
+        tools_and_configs=[
+            {"tool_id": "detect-secrets", "overrides": {"exclude_files": [pattern]}}
+        ],
+    )
+    assert response.status_code == 400, response.content
+    assert "tools_and_configs" in response.json()["errors"]
 
 
 def test_clone_copies_everything_but_the_schedule(api_client, world):
@@ -130,6 +166,18 @@ def test_clone_copies_everything_but_the_schedule(api_client, world):
     assert body["tools_and_configs"] == original["tools_and_configs"]
     assert body["target_assets"] == original["target_assets"]
     assert body["schedule_type"] == "manual"
+
+
+def test_clone_of_a_long_name_and_of_a_disabled_tool(api_client, world):
+    from apps.tools.models import ToolDefinition
+
+    original = create(api_client, world, name="n" * 150).json()
+    names = [api_client.post(url(world, f"{original['id']}/clone/")).json()["name"] for _ in "ab"]
+    assert names == ["n" * 140 + " (copy)", "n" * 140 + " (copy) 2"]
+    ToolDefinition.objects.update_or_create(tool_id="bandit", defaults={"enabled": False})
+    refused = api_client.post(url(world, f"{original['id']}/clone/"))
+    assert refused.status_code == 400  # it answered 500
+    assert "disabled by an administrator" in str(refused.json()["errors"])
 
 
 def test_webhook_url_is_shown_once_and_starts_a_scan(
