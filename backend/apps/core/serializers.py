@@ -41,13 +41,7 @@ class SystemSettingsSerializer(serializers.ModelSerializer):
             "smtp_password_set",
             "smtp_use_tls",
             "default_from_email",
-            "sla_days_critical",
-            "sla_days_high",
-            "sla_days_medium",
-            "sla_days_low",
-            "sla_days_info",
-            "retention_days_raw_output",
-            "retention_days_closed_findings",
+            *_DAY_FIELDS,
             "updated_at",
         ]
         read_only_fields = ["updated_at"]
