@@ -37,16 +37,18 @@ OPEN_STATUSES = (
 )
 
 
-def _scan_reference() -> models.ForeignKey:
-    """A scan a finding refers to (first seen, resolved at): its index is in Meta.
+def _history_reference(to: str = "scans.Scan") -> models.ForeignKey:
+    """A scan (or tool result) a finding or its sighting refers to: first seen, resolved at,
+    last seen. Its index, if any, is in Meta.
 
     A record of history, kept without a database constraint: one would look the scan up again
-    for every finding an import inserts and every finding a scan resolves (make bench-import:
-    with the sighting's constraint on its finding, a sixth of a first import's database time).
-    Django's collector sets it to NULL when the scan is deleted, and an import whose scan went
-    meanwhile rolls back (its tool results go with the scan)."""
+    for every finding an import inserts or sees and every finding a scan resolves (make
+    bench-import: a sixth of a first import's database time, with the sighting's constraint on
+    its finding; a fifth of an unchanged reimport's). Django's collector sets it to NULL when
+    the scan is deleted, and an import whose scan went meanwhile rolls back (its tool results
+    go with the scan)."""
     return models.ForeignKey(
-        "scans.Scan",
+        to,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -109,8 +111,8 @@ class Finding(TimeStampedModel):
         "projects.TargetAsset", on_delete=models.CASCADE, related_name="findings", db_index=False
     )
     tool_id = models.CharField(max_length=50)
-    first_seen_scan = _scan_reference()
-    resolved_at_scan = _scan_reference()
+    first_seen_scan = _history_reference()
+    resolved_at_scan = _history_reference()
     first_seen_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -244,18 +246,6 @@ class Finding(TimeStampedModel):
         return f"[{self.severity}] {self.title}"
 
 
-def _sighting_reference(to: str) -> models.ForeignKey:
-    return models.ForeignKey(
-        to,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-
-
 class FindingSighting(models.Model):
     """When a finding was last seen, and by which scan and tool result: refreshed at every
     sighting, so it lives apart from the finding's wide, heavily indexed row."""
@@ -271,14 +261,11 @@ class FindingSighting(models.Model):
         related_name="sighting",
         db_constraint=False,
     )
-    # The scan and tool result change at every sighting. A database constraint would look the
-    # scan and the tool result up again for each finding an import sees (make bench-import: a
-    # fifth of an unchanged reimport's database time); Django's collector sets them to NULL
-    # when a scan goes, and an import whose tool result went meanwhile rolls back. The scan is
-    # indexed in Meta; the tool result is not (only a scan's deletion would look it up).
-    scan = _sighting_reference("scans.Scan")
+    # The scan and tool result change at every sighting. The scan is indexed in Meta; the tool
+    # result is not (only a scan's deletion would look it up).
+    scan = _history_reference()
     seen_at = models.DateTimeField()
-    tool_result = _sighting_reference("scans.ScanToolResult")
+    tool_result = _history_reference("scans.ScanToolResult")
 
     class Meta:
         indexes = [

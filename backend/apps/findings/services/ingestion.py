@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from apps.tools.plugins.base import FindingData
+from apps.tools.plugins.base import FindingData, utf8_safe
 
 from ..models import SEVERITY_RANK, Finding, FindingSighting, FindingStatus
 
@@ -132,16 +132,8 @@ def _text(value: Any, limit: int = 0) -> str:
     if "\x00" in value:
         value = value.replace("\x00", "")
     if not value.isascii():
-        value = _encodable(value)
+        value = utf8_safe(value)
     return value
-
-
-def _encodable(text: str) -> str:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text
 
 
 def _positive(value: Any) -> int | None:
@@ -162,7 +154,7 @@ def _json(value: Any, empty: str) -> str:
     if "\\u0000" in text:
         text = text.replace("\\u0000", "")
     if not text.isascii():
-        text = _encodable(text)
+        text = utf8_safe(text)
     return text
 
 

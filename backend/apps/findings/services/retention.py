@@ -131,8 +131,10 @@ def orphan_uploads_purge(*, now=None, batch_size: int = BATCH_SIZE) -> int:
     batch: list[str] = []
 
     def sweep() -> int:
-        known = set(ReportImport.objects.filter(file_path__in=batch).values_list("file_path"))
-        gone = sum(_delete_media_file(relative) for relative in batch if (relative,) not in known)
+        known = set(
+            ReportImport.objects.filter(file_path__in=batch).values_list("file_path", flat=True)
+        )
+        gone = sum(_delete_media_file(relative) for relative in batch if relative not in known)
         batch.clear()
         return gone
 

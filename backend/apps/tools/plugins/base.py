@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, ClassVar
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import jsonschema
 from django.conf import settings
@@ -386,8 +387,15 @@ def storable(text: str) -> str:
     (not encodable as UTF-8)."""
     if "\x00" in text:
         text = text.replace("\x00", "")
-    if not text.isascii():
-        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if text.isascii() else utf8_safe(text)
+
+
+def utf8_safe(text: str) -> str:
+    """The text with any lone surrogate (which UTF-8 cannot encode) replaced by "?"."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
     return text
 
 
@@ -514,6 +522,36 @@ class SourceLines:
         end = end if end and end >= start else start
         end = min(end, start + self.max_snippet_lines - 1, len(lines))
         return "\n".join(line[: self.max_line_chars] for line in lines[start - 1 : end])
+
+
+_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def web_target(target: str, tool: str) -> SplitResult:
+    """The parts of a target that is an http(s) URL with a host, without spaces or control
+    characters (a scanner's command line takes nothing else), else NothingToScan."""
+    if not target or len(target) > 2048 or _UNSAFE_URL_CHARS.search(target):
+        raise NothingToScan(f"{tool} needs an http(s) URL without spaces or control characters")
+    try:
+        parts = urlsplit(target)
+    except ValueError as exc:  # "http://[::1": an IPv6 host never closed
+        raise NothingToScan(f"{tool} needs a valid URL, not {target[:100]!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise NothingToScan(f"{tool} scans http(s) URLs, not {target[:100]!r}")
+    return parts
+
+
+def stable_url_path(url: str) -> str:
+    """A URL's path plus its query parameter names, for fingerprints of web findings: attack
+    payloads in the values do not count. A URL urllib cannot split ("http://[::1/x") stands
+    for itself."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    path = parts.path or "/"
+    names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)})
+    return f"{path}?{'&'.join(names)}" if names else path
 
 
 def severity_from(mapping: dict[str, Severity], value: Any, default: Severity) -> Severity:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import IO
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import urljoin
 
 from apps.tools.plugins.base import (
     FindingData,
@@ -22,6 +22,7 @@ from apps.tools.plugins.base import (
     expect,
     load_json,
     parse_cwe,
+    stable_url_path,
     url_list,
 )
 
@@ -99,7 +100,7 @@ def _finding(
             "section": section,
             "module": as_text(item.get("module"), 100),
             "method": as_text(item.get("method"), 20).upper(),
-            "url_path": _stable_path(url),
+            "url_path": stable_url_path(url) if url else "",
             "wstg": wstg[:20],
             "curl_command": as_text(item.get("curl_command"), MAX_REQUEST_CHARS),
             "level": level,
@@ -116,19 +117,6 @@ def _absolute(target: str, path: str) -> str:
         return urljoin(target, path) if path else target
     except ValueError:  # a target urllib cannot parse ("http://[::1/"): keep the path as written
         return path or target
-
-
-def _stable_path(url: str) -> str:
-    """The URL's path plus its query parameter names: attack payloads in values do not count."""
-    if not url:
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # "http://[::1/x" (Invalid IPv6 URL): the raw text stands for the path
-        return url
-    path = parts.path or "/"
-    names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)})
-    return f"{path}?{'&'.join(names)}" if names else path
 
 
 __all__ = ["LEVELS", "parse_report"]

@@ -9,10 +9,8 @@ in the scan's private scratch folder, flushed on every run.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import IO
-from urllib.parse import urlsplit
 
 from apps.tools.plugins.base import (
     Category,
@@ -24,6 +22,7 @@ from apps.tools.plugins.base import (
     ScannerPlugin,
     TargetType,
     load_json,
+    web_target,
 )
 
 from .parser import parse_report
@@ -78,19 +77,11 @@ DEFAULT_MODULES = (
 OFFLINE_ENDPOINT = "http://127.0.0.1:9/"
 OFFLINE_DNS_ENDPOINT = "127.0.0.1"
 DEFAULT_MAX_SCAN_TIME = 900
-_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 def validate_url(target: str) -> str:
     """The target URL if it is a plain http(s) URL with a host, else NothingToScan."""
-    if not target or len(target) > 2048 or _UNSAFE_URL_CHARS.search(target):
-        raise NothingToScan("wapiti needs an http(s) URL without spaces or control characters")
-    try:
-        parts = urlsplit(target)
-    except ValueError as exc:  # "http://[::1": an IPv6 host never closed
-        raise NothingToScan(f"wapiti needs a valid URL, not {target[:100]!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise NothingToScan(f"wapiti scans http(s) URLs, not {target[:100]!r}")
+    parts = web_target(target, "wapiti")
     if parts.username or parts.password:
         raise NothingToScan("credentials in the target URL are not supported")
     try:

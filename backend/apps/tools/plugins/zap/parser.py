@@ -16,12 +16,10 @@ import html
 import re
 from collections.abc import Iterator
 from typing import IO, Any
-from urllib.parse import parse_qsl, urlsplit
 
 from apps.tools.plugins.base import (
     Confidence,
     FindingData,
-    NothingToScan,
     ParseError,
     Severity,
     as_int,
@@ -30,6 +28,8 @@ from apps.tools.plugins.base import (
     load_json,
     optional,
     parse_cwe,
+    stable_url_path,
+    web_target,
 )
 
 RISK = {3: Severity.HIGH, 2: Severity.MEDIUM, 1: Severity.LOW, 0: Severity.INFO}
@@ -40,19 +40,11 @@ MAX_FINDINGS = 50_000
 _TAG_RE = re.compile(r"<[^>]{0,2000}>")
 _PARAGRAPH_RE = re.compile(r"</p>\s*<p>|<br\s*/?>", re.IGNORECASE)
 _URL_RE = re.compile(r"https?://[^\s<>\"']+")
-_UNSAFE_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 def validate_url(target: str) -> str:
     """An http(s) URL with a host, else NothingToScan (zap-baseline.py takes nothing else)."""
-    if not target or len(target) > 2048 or _UNSAFE_URL_CHARS.search(target):
-        raise NothingToScan("ZAP needs an http(s) URL without spaces or control characters")
-    try:
-        parts = urlsplit(target)
-    except ValueError as exc:  # "http://[::1": an IPv6 host never closed
-        raise NothingToScan(f"ZAP needs a valid URL, not {target[:100]!r}: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise NothingToScan(f"ZAP scans http(s) URLs, not {target[:100]!r}")
+    web_target(target, "ZAP")
     return target
 
 
@@ -124,7 +116,7 @@ def _alert_findings(alert: dict, site: str) -> Iterator[FindingData]:
                 "plugin_id": plugin_id,
                 "site": site,
                 "method": as_text(instance.get("method"), 20).upper() or "GET",
-                "url_path": _stable_path(uri),
+                "url_path": stable_url_path(uri),
                 "attack": as_text(instance.get("attack"), 2000),
                 "other_info": _text(instance.get("otherinfo") or alert.get("otherinfo")),
                 "wasc_id": as_int(alert.get("wascid")),
@@ -153,17 +145,6 @@ def _references(value: Any) -> list[str]:
         if len(urls) >= 20:
             break
     return urls
-
-
-def _stable_path(url: str) -> str:
-    """The URL's path plus its query parameter names: attack values do not count."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # "http://[::1/x" (Invalid IPv6 URL): the raw text stands for the path
-        return url
-    path = parts.path or "/"
-    names = sorted({name for name, _ in parse_qsl(parts.query, keep_blank_values=True)})
-    return f"{path}?{'&'.join(names)}" if names else path
 
 
 __all__ = ["RISK", "parse_report", "validate_url"]
