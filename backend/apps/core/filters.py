@@ -12,8 +12,25 @@ class CharInFilter(filters.BaseInFilter, filters.CharFilter):
     """`?status=new,confirmed`"""
 
 
+#: The range of the database's integer columns (bigint).
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
+def in_int64(values) -> list:
+    """The values an integer column can hold. A larger one matches no row; PostgreSQL says so,
+    but SQLite refuses to bind it (OverflowError, a 500)."""
+    return [v for v in values if _INT64_MIN <= v <= _INT64_MAX]
+
+
 class NumberInFilter(filters.BaseInFilter, filters.NumberFilter):
-    """`?project_id=1,2,3`"""
+    """`?project_id=1,2,3`; an id no integer column holds matches nothing."""
+
+    def filter(self, qs, value):
+        if value:
+            value = in_int64(value)
+            if not value:
+                return qs.none()
+        return super().filter(qs, value)
 
 
 class UtcIsoDateTimeField(IsoDateTimeField):

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
-from apps.core.filters import CharInFilter, NumberInFilter, UtcIsoDateTimeFilter
+from apps.core.filters import CharInFilter, NumberInFilter, UtcIsoDateTimeFilter, in_int64
 
 from .models import (
     OPEN_STATUSES,
@@ -94,6 +94,9 @@ class FindingFilter(filters.FilterSet):
         return valid and self.is_bound
 
     def filter_scan(self, queryset, name, value):
+        value = in_int64(value)
+        if not value:
+            return queryset.none()
         # One id set from two indexes (the sightings' scan, the findings' first scan): an OR
         # across the join would read every finding.
         seen = FindingSighting.objects.filter(scan_id__in=value).values("finding_id")
